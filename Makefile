@@ -1,0 +1,27 @@
+# The two commands: `make demo` (set up and run) and `make test` (set up and test). See README.md.
+.PHONY: setup demo test lint typecheck unit bench-quick clean
+
+setup:
+	@bash tools/setup.sh
+
+demo: setup
+	.venv/bin/vigil demo
+
+lint: setup
+	.venv/bin/ruff check src tests bench tools
+	.venv/bin/ruff format --check src tests bench tools
+
+typecheck: setup
+	.venv/bin/mypy
+
+test: lint typecheck
+	.venv/bin/pytest -q
+
+unit: setup
+	.venv/bin/pytest -q tests/unit tests/contract
+
+bench-quick: setup
+	.venv/bin/python bench/recording.py --quick
+
+clean:
+	rm -rf vigil-demo .vigil-cache .pytest_cache .mypy_cache .ruff_cache

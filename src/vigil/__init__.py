@@ -1,0 +1,3 @@
+"""Vigil: an open-source video management system."""
+
+__version__ = "0.1.0"

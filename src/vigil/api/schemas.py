@@ -1,0 +1,183 @@
+"""JSON shapes of the API (pydantic), built from domain records."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel
+
+from vigil.config.models import CameraConfig
+from vigil.domain.records import EventRecord, HealthRow
+from vigil.domain.segment import Segment
+from vigil.domain.timeutil import iso_from_us
+from vigil.usecases.playback import Timeline
+from vigil.usecases.status import StreamStatus
+
+
+class HealthOut(BaseModel):
+    camera_id: str
+    stream: str
+    state: str
+    connected: bool
+    since: str | None
+    last_packet: str | None
+    fps: float
+    bitrate_kbps: float
+    keyframe_interval_s: float
+    repaired_packets: int
+    error: str
+
+    @classmethod
+    def of(cls, status: StreamStatus) -> HealthOut:
+        h: HealthRow | None = status.health
+        return cls(
+            camera_id=status.camera_id,
+            stream=status.stream,
+            state=status.state,
+            connected=bool(h and h.connected and status.state == "recording"),
+            since=iso_from_us(h.since_us) if h else None,
+            last_packet=iso_from_us(h.last_packet_us) if h and h.last_packet_us else None,
+            fps=h.fps if h else 0.0,
+            bitrate_kbps=h.bitrate_kbps if h else 0.0,
+            keyframe_interval_s=h.keyframe_interval_s if h else 0.0,
+            repaired_packets=h.repaired_packets if h else 0,
+            error=h.error if h else "",
+        )
+
+
+class CameraOut(BaseModel):
+    id: str
+    name: str
+    site: str
+    location: str
+    enabled: bool
+    record: bool
+    main_url: str  # credentials redacted
+    sub_url: str | None
+    model: str | None
+    serial: str | None
+    installed: date | None
+    notes: str | None
+    health: HealthOut | None
+
+    @classmethod
+    def of(cls, cam: CameraConfig, status: StreamStatus | None) -> CameraOut:
+        return cls(
+            id=cam.id,
+            name=cam.name,
+            site=cam.site,
+            location=cam.location,
+            enabled=cam.enabled,
+            record=cam.record,
+            main_url=cam.streams.main.display_url(),
+            sub_url=cam.streams.sub.display_url() if cam.streams.sub else None,
+            model=cam.device.model,
+            serial=cam.device.serial,
+            installed=cam.device.installed,
+            notes=cam.device.notes,
+            health=HealthOut.of(status) if status else None,
+        )
+
+
+class SegmentOut(BaseModel):
+    id: int
+    stream: str
+    start_us: int
+    end_us: int
+    start: str
+    end: str
+    size_bytes: int
+    sha256: str
+    prev_sha256: str | None
+    codec: str
+    width: int
+    height: int
+    frame_count: int
+    recovered: bool
+
+    @classmethod
+    def of(cls, s: Segment) -> SegmentOut:
+        return cls(
+            id=s.id,
+            stream=s.stream,
+            start_us=s.start_us,
+            end_us=s.end_us,
+            start=iso_from_us(s.start_us),
+            end=iso_from_us(s.end_us),
+            size_bytes=s.size_bytes,
+            sha256=s.sha256,
+            prev_sha256=s.prev_sha256,
+            codec=s.codec,
+            width=s.width,
+            height=s.height,
+            frame_count=s.frame_count,
+            recovered=s.recovered,
+        )
+
+
+class SpanOut(BaseModel):
+    start_us: int
+    end_us: int
+    segments: int
+
+
+class GapOut(BaseModel):
+    start_us: int
+    end_us: int
+    cause: str
+
+
+class TimelineOut(BaseModel):
+    camera_id: str
+    stream: str
+    start_us: int
+    end_us: int
+    spans: list[SpanOut]
+    gaps: list[GapOut]
+
+    @classmethod
+    def of(cls, t: Timeline) -> TimelineOut:
+        return cls(
+            camera_id=t.camera_id,
+            stream=t.stream,
+            start_us=t.start_us,
+            end_us=t.end_us,
+            spans=[SpanOut(start_us=s.start_us, end_us=s.end_us, segments=s.segment_count) for s in t.spans],
+            gaps=[GapOut(start_us=g.start_us, end_us=g.end_us, cause=g.cause) for g in t.gaps],
+        )
+
+
+class EventOut(BaseModel):
+    id: int
+    type: str
+    camera_id: str | None
+    stream: str | None
+    start_us: int
+    end_us: int | None
+    start: str
+    description: str
+    data: dict[str, object]
+
+    @classmethod
+    def of(cls, e: EventRecord) -> EventOut:
+        return cls(
+            id=e.id,
+            type=e.type,
+            camera_id=e.camera_id,
+            stream=e.stream,
+            start_us=e.start_us,
+            end_us=e.end_us,
+            start=iso_from_us(e.start_us),
+            description=e.description,
+            data=e.data,
+        )
+
+
+class CapacityOut(BaseModel):
+    capacity_bytes: int
+    used_bytes: int
+    bytes_per_day: float
+    days_of_capacity: float | None
+    days_required: float
+    ok: bool
+    summary: str

@@ -1,0 +1,83 @@
+"""What ``vigil cameras``, ``vigil status`` and ``vigil check`` print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vigil.config.models import Config
+from vigil.domain.timeutil import iso_from_us
+from vigil.ports import SystemClock
+from vigil.runtime import open_storage, probe_facts
+from vigil.usecases.integrity import run_check
+from vigil.usecases.status import site_status
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+
+
+def print_cameras(config: Config, base: Path) -> None:
+    _, catalog, store = open_storage(config, base)
+    status = {s.camera_id: s for s in site_status(config, catalog, store, SystemClock()).streams}
+    rows = [["ID", "NAME", "SITE", "LOCATION", "STATUS", "FPS", "KB/S", "MODEL", "SERIAL", "URL"]]
+    for cam in config.cameras:
+        st = status.get(cam.id)
+        h = st.health if st else None
+        rows.append(
+            [
+                cam.id,
+                cam.name,
+                cam.site,
+                cam.location or "-",
+                st.state if st else "unknown",
+                f"{h.fps:.1f}" if h else "-",
+                f"{h.bitrate_kbps:.0f}" if h else "-",
+                cam.device.model or "-",
+                cam.device.serial or "-",
+                cam.streams.main.display_url(),
+            ]
+        )
+    print(_table(rows))
+
+
+def print_status(config: Config, base: Path) -> int:
+    _, catalog, store = open_storage(config, base)
+    st = site_status(config, catalog, store, SystemClock())
+    rows = [["CAMERA", "STREAM", "STATE", "SINCE", "FPS", "KB/S", "GOP S", "LAST PACKET", "ERROR"]]
+    for s in st.streams:
+        h = s.health
+        rows.append(
+            [
+                s.camera_id,
+                s.stream,
+                s.state,
+                iso_from_us(h.since_us) if h else "-",
+                f"{h.fps:.1f}" if h else "-",
+                f"{h.bitrate_kbps:.0f}" if h else "-",
+                f"{h.keyframe_interval_s:.1f}" if h else "-",
+                iso_from_us(h.last_packet_us) if h and h.last_packet_us else "-",
+                (h.error if h else "")[:60],
+            ]
+        )
+    print(_table(rows))
+    cap = st.capacity
+    print()
+    print(f"Storage: {st.used_bytes / 1e9:.2f} GB of footage; budget {cap.capacity_bytes / 1e9:.1f} GB")
+    days = f"{cap.days_of_capacity:.1f}" if cap.days_of_capacity is not None else "unknown"
+    print(f"Capacity: {days} days at measured bitrates; {cap.days_required:g} days required by the legal minimum")
+    print(f"Forecast: {cap.describe()}" + ("" if cap.ok else "  <-- NOT ENOUGH"))
+    for event in st.open_problems:
+        print(f"Open problem since {iso_from_us(event.start_us)}: {event.description}")
+    return 0 if cap.ok and not st.open_problems else 1
+
+
+def print_check(config: Config, base: Path, repair: bool, verify_hashes: bool) -> int:
+    _, catalog, store = open_storage(config, base)
+    report = run_check(catalog, store, SystemClock(), probe_facts, repair=repair, verify_hashes=verify_hashes)
+    print(f"checked {report.segments_checked} catalogued segment(s), {report.files_on_disk} file(s) on disk")
+    for f in report.findings:
+        mark = "repaired" if f.repaired else ("problem" if f in report.problems else "note")
+        print(f"  [{mark}] {f.kind}: {f.path}: {f.detail}")
+    print("OK: catalog and disk agree" if report.ok else f"{len(report.problems)} problem(s) found")
+    return 0 if report.ok else 1

@@ -1,0 +1,37 @@
+"""``vigil serve``: one recorder node with its web server, until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from pathlib import Path
+
+import uvicorn
+
+from vigil.config.models import Config
+from vigil.runtime import Vigil
+
+log = logging.getLogger(__name__)
+
+
+def free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def serve(config: Config, base: Path, host: str | None = None, port: int | None = None, banner: str = "") -> None:
+    host = host or config.server.host
+    port = config.server.port if port is None else port
+    if port == 0:
+        port = free_port(host)
+    node = Vigil(config, base)
+    node.start()
+    try:
+        server = uvicorn.Server(uvicorn.Config(node.app(), host=host, port=port, log_level="warning"))
+        print(f"Vigil is recording {len(node.specs)} camera(s). Console: http://{host}:{port}/ {banner}", flush=True)
+        server.run()
+    finally:
+        log.info("stopping")
+        node.stop()

@@ -1,0 +1,47 @@
+"""Durable files: fsync a file and its folder, publish a finished part file by rename, hash a file.
+
+Shared by the adapters that write files (recorder segments, clips, exports)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from vigil.domain.segment_names import PART_SUFFIX
+
+
+def part_path(final: Path) -> Path:
+    return final.with_name(final.name + PART_SUFFIX)
+
+
+def fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def publish_part(part: Path, final: Path) -> tuple[int, str]:
+    """fsync a closed part file, rename it to its final name, fsync the folder; return (size, sha256)."""
+    fsync_file(part)
+    part.replace(final)
+    fsync_dir(final.parent)
+    return final.stat().st_size, sha256_file(final)

@@ -1,0 +1,267 @@
+"""Simulated IP cameras: a GStreamer RTSP server playing H.264 MP4 files, looped, at real-time pace.
+
+Run by Debian's ``/usr/bin/python3`` (the ``gi`` bindings live there, not in the project's venv), so this
+script uses only the standard library and ``gi``: it must never import ``vigil``. The venv side starts it
+through ``vigil.media.simulator.RtspSimulator``.
+
+Each ``--mount NAME=PATH`` serves ``rtsp://HOST:PORT/NAME`` from the file without re-encoding
+(``filesrc ! qtdemux ! h264parse ! rtph264pay``). A mount is shared: every client of one mount is fed by
+one pipeline. The pipeline loops with segment seeks, so the running time (and thus the RTP timestamps)
+keeps growing across loop boundaries. The media is published as not seekable (clock-and-offset mode), so a
+client's ``PLAY Range: npt=0-`` never rewinds the stream under the other clients: like a live camera, a
+late client joins the stream where it is.
+
+Exit codes: 0 clean stop, 1 unreadable media, 2 bad arguments, 3 could not listen on the port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtsp", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
+
+# Before any subclass of a GStreamer class is defined: their signal types must be registered first.
+Gst.init(None)
+
+_MOUNT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+_PROBE_TIMEOUT_S = 10
+_ROLE = "camera-user"
+
+
+def log(message: str) -> None:
+    """One line to stderr, prefixed so it can be told apart from GStreamer's own warnings."""
+    print(f"simulator: {message}", file=sys.stderr, flush=True)
+
+
+class LoopStitcher:
+    """Keeps the running time smooth where a looped file restarts.
+
+    After a non-flushing segment seek, qtdemux starts the new segment at the running time of the last
+    frame's start, not its end, so the first frame of each loop would repeat the last one's timestamp.
+    Watching what enters the parser, this shifts the parser's output (a pad offset) by the missing part.
+    """
+
+    def __init__(self, parser: Any) -> None:
+        self._src = parser.get_static_pad("src")
+        self._segment: Any = None
+        self._end: int | None = None  # running time at which the latest frame (in presentation order) ends
+        self._last_pts: int | None = None
+        parser.get_static_pad("sink").add_probe(
+            Gst.PadProbeType.BUFFER | Gst.PadProbeType.EVENT_DOWNSTREAM | Gst.PadProbeType.EVENT_FLUSH,
+            self._on_data,
+        )
+
+    def _on_data(self, _pad: Any, info: Any) -> Any:
+        if info.type & Gst.PadProbeType.BUFFER:
+            self._on_buffer(info.get_buffer())
+            return Gst.PadProbeReturn.OK
+        event = info.get_event()
+        if event.type == Gst.EventType.FLUSH_STOP:
+            self._end = self._last_pts = None
+        elif event.type == Gst.EventType.SEGMENT:
+            segment = event.parse_segment()
+            if segment.format == Gst.Format.TIME and self._end is not None:
+                gap = self._end - segment.to_running_time(Gst.Format.TIME, segment.start)
+                if gap > 0:
+                    self._src.set_offset(self._src.get_offset() + gap)
+            self._segment = segment
+            self._last_pts = None
+        return Gst.PadProbeReturn.OK
+
+    def _on_buffer(self, buffer: Any) -> None:
+        pts, duration = buffer.pts, buffer.duration
+        if self._segment is None or pts == Gst.CLOCK_TIME_NONE:
+            return
+        if duration == Gst.CLOCK_TIME_NONE:
+            duration = pts - self._last_pts if self._last_pts is not None and pts > self._last_pts else 0
+        self._last_pts = pts
+        end_pts = pts + duration
+        if self._segment.stop != Gst.CLOCK_TIME_NONE:
+            end_pts = min(end_pts, self._segment.stop)
+        end = self._segment.to_running_time(Gst.Format.TIME, end_pts)
+        if end != Gst.CLOCK_TIME_NONE and (self._end is None or end > self._end):
+            self._end = end
+
+
+class LoopingMedia(GstRtspServer.RTSPMedia):  # type: ignore[misc]
+    """A media whose file source restarts at 0 when it reaches its end, without a flush."""
+
+    loop = True
+
+    def _seek_start(self, flags: Any) -> None:
+        demux = self.get_element().get_by_name("demux")
+        if demux is None or not demux.seek(1.0, Gst.Format.TIME, flags, Gst.SeekType.SET, 0, Gst.SeekType.NONE, -1):
+            log("loop seek refused by the demuxer")
+
+    def do_prepared(self) -> None:
+        if self.loop:
+            self._stitcher = LoopStitcher(self.get_element().get_by_name("parse"))
+            # The first seek turns the playback into a segment playback (posts SEGMENT_DONE, not EOS).
+            self._seek_start(Gst.SeekFlags.FLUSH | Gst.SeekFlags.SEGMENT)
+
+    def do_handle_message(self, message: Any) -> bool:
+        kind = message.type
+        if kind == Gst.MessageType.SEGMENT_DONE and self.loop:
+            # Non-flushing: the new segment's base time continues from the end of the previous one.
+            self._seek_start(Gst.SeekFlags.SEGMENT)
+            return True
+        if kind == Gst.MessageType.ERROR:
+            error, debug = message.parse_error()
+            log(f"pipeline error from {message.src.get_name()}: {error.message} ({debug})")
+        return GstRtspServer.RTSPMedia.do_handle_message(self, message)
+
+
+class NoLoopMedia(LoopingMedia):
+    loop = False
+
+
+def quoted(value: str) -> str:
+    """A value quoted for a gst-launch description."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def file_chain(path: Path) -> str:
+    return f"filesrc location={quoted(str(path))} ! qtdemux name=demux demux.video_0 ! h264parse name=parse"
+
+
+def probe(path: Path) -> str | None:
+    """Return None when the file prerolls as H.264 video in an MP4/MOV container, else a reason."""
+    if not path.is_file():
+        return f"file not found: {path}"
+    pipeline = Gst.parse_launch(file_chain(path) + " ! capsfilter caps=video/x-h264 ! fakesink name=sink")
+    try:
+        pipeline.set_state(Gst.State.PAUSED)
+        result, _state, _pending = pipeline.get_state(_PROBE_TIMEOUT_S * Gst.SECOND)
+        if result == Gst.StateChangeReturn.FAILURE:
+            message = pipeline.get_bus().pop_filtered(Gst.MessageType.ERROR)
+            detail = message.parse_error()[0].message if message else "unknown error"
+            return f"not an H.264 MP4 ({detail}): {path}"
+        if result != Gst.StateChangeReturn.SUCCESS:
+            return f"timed out reading {path}"
+        return None
+    finally:
+        pipeline.set_state(Gst.State.NULL)
+
+
+def make_factory(path: Path, loop: bool, permissions: Any) -> Any:
+    factory = GstRtspServer.RTSPMediaFactory()
+    # SPS/PPS in front of every IDR access unit, so a client joining a shared stream can decode. h264parse
+    # inserts them once per access unit; rtph264pay's config-interval would put them before every slice
+    # of a multi-slice IDR picture, which makes FFmpeg split the picture into two broken frames.
+    factory.set_launch(
+        f"( {file_chain(path)} config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au"
+        " ! rtph264pay name=pay0 pt=96 )"
+    )
+    factory.set_shared(True)
+    factory.set_media_gtype(LoopingMedia if loop else NoLoopMedia)
+    # Not seekable: a client's PLAY range never rewinds the shared pipeline under the other clients.
+    factory.set_publish_clock_mode(GstRtspServer.RTSPPublishClockMode.CLOCK_AND_OFFSET)
+    if permissions is not None:
+        factory.set_permissions(permissions)
+    return factory
+
+
+def make_auth(username: str, password: str) -> tuple[Any, Any]:
+    """Basic auth for every mount: the right credentials get a role allowed to use the factories."""
+    auth = GstRtspServer.RTSPAuth()
+    token = GstRtspServer.RTSPToken()
+    token.set_string("media.factory.role", _ROLE)
+    auth.add_basic(GstRtspServer.RTSPAuth.make_basic(username, password), token)
+    auth.set_supported_methods(GstRtsp.RTSPAuthMethod.BASIC)
+    permissions = GstRtspServer.RTSPPermissions()
+    permissions.add_permission_for_role(_ROLE, "media.factory.access", True)
+    permissions.add_permission_for_role(_ROLE, "media.factory.construct", True)
+    return auth, permissions
+
+
+def parse_mount(text: str) -> tuple[str, Path]:
+    name, sep, path = text.partition("=")
+    if not sep or not path or not _MOUNT_NAME.match(name):
+        raise argparse.ArgumentTypeError(f"expected NAME=PATH with NAME in [A-Za-z0-9_.-]: {text!r}")
+    return name, Path(path)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Serve H.264 MP4 files as looping RTSP cameras.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--mount", type=parse_mount, action="append", required=True, metavar="NAME=PATH")
+    parser.add_argument("--username")
+    parser.add_argument("--password")
+    parser.add_argument("--no-loop", action="store_true")
+    parser.add_argument(
+        "--exit-with-parent", action="store_true", help="quit when the process that started us goes away"
+    )
+    args = parser.parse_args(argv)
+    if (args.username is None) != (args.password is None):
+        parser.error("--username and --password go together")
+    names = [name for name, _ in args.mount]
+    if len(set(names)) != len(names):
+        parser.error("mount names must be unique")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+
+    for name, path in args.mount:
+        problem = probe(path)
+        if problem:
+            log(f"mount {name}: {problem}")
+            return 1
+
+    server = GstRtspServer.RTSPServer()
+    server.set_address(args.host)
+    server.set_service(str(args.port))
+    permissions = None
+    if args.username is not None:
+        auth, permissions = make_auth(args.username, args.password)
+        server.set_auth(auth)
+    mounts = server.get_mount_points()
+    for name, path in args.mount:
+        mounts.add_factory(f"/{name}", make_factory(path.resolve(), not args.no_loop, permissions))
+
+    if server.attach(None) == 0:
+        log(f"could not listen on {args.host}:{args.port}")
+        return 3
+
+    loop = GLib.MainLoop()
+
+    def quit_loop() -> bool:
+        loop.quit()
+        return GLib.SOURCE_REMOVE
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signum, quit_loop)
+    if args.exit_with_parent:
+        parent = os.getppid()
+
+        def check_parent() -> bool:
+            if os.getppid() != parent:
+                log("parent process gone: quitting")
+                loop.quit()
+                return GLib.SOURCE_REMOVE
+            return GLib.SOURCE_CONTINUE
+
+        GLib.timeout_add_seconds(1, check_parent)
+
+    print(f"READY port={server.get_bound_port()}", flush=True)
+    log("serving " + ", ".join(f"/{name} <- {path}" for name, path in args.mount))
+    loop.run()
+    log("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Opening camera streams (RTSP) and simulation files with PyAV, and naming why one failed."""
+
+from __future__ import annotations
+
+import errno
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import av
+
+from vigil.domain.errors import SourceError
+from vigil.domain.segment import GapCause
+
+log = logging.getLogger(__name__)
+
+
+def classify_error(exc: BaseException) -> tuple[GapCause, str]:
+    """Map a PyAV/OS failure to a gap cause and a short, password-free detail."""
+    text = str(exc)
+    if isinstance(exc, av.error.HTTPUnauthorizedError) or "401" in text or "Unauthorized" in text:
+        return GapCause.AUTH_FAILED, "the camera refused the credentials (401)"
+    err_no = getattr(exc, "errno", None)
+    if isinstance(exc, ConnectionRefusedError) or err_no == errno.ECONNREFUSED:
+        return GapCause.UNREACHABLE, "connection refused"
+    if err_no in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ENOENT) or "resolve" in text.lower():
+        return GapCause.UNREACHABLE, text[:200]
+    if isinstance(exc, TimeoutError | av.error.ExitError) or err_no == errno.ETIMEDOUT:
+        return GapCause.TIMEOUT, "no data within the socket timeout"
+    if err_no == errno.ENOSPC:
+        return GapCause.DISK_FULL, "no space left on the recording volume"
+    if isinstance(exc, EOFError | av.error.EOFError):
+        return GapCause.STREAM_ENDED, "the source closed the stream"
+    return GapCause.STREAM_ERROR, f"{type(exc).__name__}: {text[:200]}"
+
+
+@dataclass
+class OpenedSource:
+    """An open input with its video stream. ``loop`` sources rewind at the end (simulation files)."""
+
+    container: Any
+    stream: Any
+    loop: bool
+
+    def packets(self) -> Iterator[Any]:
+        while True:
+            for packet in self.container.demux(self.stream):
+                if packet.size == 0:  # demuxer flush packet
+                    continue
+                yield packet
+            if not self.loop:
+                raise EOFError("end of stream")
+            self.container.seek(0, stream=self.stream)
+
+    def close(self) -> None:
+        try:
+            self.container.close()
+        except Exception:  # closing a broken input must not hide the original error
+            log.debug("error while closing input", exc_info=True)
+
+
+def open_source(
+    url: str,
+    *,
+    display_url: str,
+    rtsp_transport: str = "tcp",
+    timeout_s: float = 10.0,
+    loop_files: bool = True,
+) -> OpenedSource:
+    """Open an ``rtsp://``, ``rtsps://`` or ``file://`` source; raise :class:`SourceError` with a cause."""
+    is_file = url.startswith("file://")
+    target = url.removeprefix("file://") if is_file else url
+    options: dict[str, str] = {}
+    if not is_file:
+        options = {"rtsp_transport": rtsp_transport, "timeout": str(int(timeout_s * 1e6))}
+    elif not Path(target).is_file():
+        raise SourceError(f"{display_url}: no such file", GapCause.UNREACHABLE)
+    try:
+        container = av.open(target, options=options, timeout=(timeout_s, timeout_s))
+    except Exception as exc:
+        cause, detail = classify_error(exc)
+        raise SourceError(f"{display_url}: {detail}", cause) from None
+    if not container.streams.video:
+        container.close()
+        raise SourceError(f"{display_url}: no video stream", GapCause.STREAM_ERROR)
+    stream = container.streams.video[0]
+    return OpenedSource(container=container, stream=stream, loop=is_file and loop_files)

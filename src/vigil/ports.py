@@ -1,0 +1,107 @@
+"""Ports: what use cases need from the outside world, as Protocols. Adapters implement them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from vigil.domain.records import EventRecord, HealthRow, LedgerEntry
+from vigil.domain.retention import StoredSegment
+from vigil.domain.segment import Gap, GapCause, Segment, SegmentInfo
+
+
+class Clock(Protocol):
+    def now_us(self) -> int:
+        """Wall-clock time, UTC microseconds."""
+        ...
+
+
+class SystemClock:
+    def now_us(self) -> int:
+        return time.time_ns() // 1000
+
+
+class Catalog(Protocol):
+    """The catalog of segments, gaps, events, deletions and health (``vigil.storage.catalog``)."""
+
+    def add_segment(self, info: SegmentInfo) -> Segment: ...
+    def segments(
+        self, camera_id: str, stream: str, start_us: int | None = None, end_us: int | None = None
+    ) -> list[Segment]: ...
+    def all_segments(self) -> list[Segment]: ...
+    def deleting_segments(self) -> list[Segment]: ...
+    def segment(self, segment_id: int) -> Segment | None: ...
+    def last_segment(self, camera_id: str, stream: str) -> Segment | None: ...
+    def retention_view(self) -> list[StoredSegment]: ...
+    def total_bytes(self) -> int: ...
+    def bytes_per_second(self, since_us: int) -> dict[str, float]: ...
+    def mark_deleting(self, segment_id: int) -> None: ...
+    def remove_segment(self, seg: Segment, now_us: int, rule: str, actor: str, reason: str) -> LedgerEntry: ...
+    def ledger(self, limit: int | None = None) -> list[LedgerEntry]: ...
+    def ledger_hashes(self) -> set[str]: ...
+    def open_gap(self, camera_id: str, stream: str, start_us: int, cause: GapCause, detail: str = "") -> None: ...
+    def close_gap(self, camera_id: str, stream: str, end_us: int) -> Gap | None: ...
+    def gaps(self, camera_id: str, stream: str, start_us: int, end_us: int) -> list[Gap]: ...
+    def add_event(
+        self,
+        type_: str,
+        start_us: int,
+        description: str,
+        *,
+        camera_id: str | None = None,
+        stream: str | None = None,
+        end_us: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> int: ...
+    def end_event(self, event_id: int, end_us: int) -> None: ...
+    def open_event(self, type_: str, camera_id: str | None = None) -> EventRecord | None: ...
+    def events(
+        self,
+        camera_id: str | None = None,
+        types: Sequence[str] | None = None,
+        start_us: int | None = None,
+        end_us: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[EventRecord]: ...
+    def upsert_health(self, row: HealthRow) -> None: ...
+    def health(self) -> list[HealthRow]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DiskUsage:
+    total_bytes: int
+    used_bytes: int
+    free_bytes: int
+
+
+class SegmentStore(Protocol):
+    """The segment files (``vigil.storage.segment_store``). Paths are relative to the storage root."""
+
+    def absolute(self, relpath: str) -> Path: ...
+    def size(self, relpath: str) -> int | None: ...
+    def sha256(self, relpath: str) -> str: ...
+    def delete(self, relpath: str) -> None: ...
+    def segment_files(self) -> list[str]: ...
+    def part_files(self) -> list[str]: ...
+    def usage(self) -> DiskUsage: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentFacts:
+    """What reading a segment file tells (``vigil.media.probe``)."""
+
+    codec: str
+    width: int
+    height: int
+    frame_count: int
+    duration_us: int
+
+
+# Read a finished segment file; raises StorageError when it is not a readable segment.
+ProbeFn = Callable[[Path], SegmentFacts]
+# Salvage a partial file into a clean one at the second path; None when nothing was readable.
+SalvageFn = Callable[[Path, Path], SegmentFacts | None]

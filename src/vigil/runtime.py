@@ -1,0 +1,197 @@
+"""The composition root: builds every part from the Config, starts them in order, stops them in reverse.
+
+Start-up order: catalog (migrated) -> recovery of half-written segments -> gaps for the time Vigil was down
+-> recorder workers -> report drain -> retention sweeper -> web server. Stop: the reverse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vigil.api.app import create_app
+from vigil.api.deps import ApiDeps
+from vigil.config.models import Config
+from vigil.domain.errors import StorageError
+from vigil.media.clip import ClipPart, write_clip
+from vigil.media.probe import probe_segment, salvage_segment
+from vigil.media.recorder import StreamSpec
+from vigil.media.supervisor import RecorderSupervisor
+from vigil.ports import Clock, SegmentFacts, SystemClock
+from vigil.storage.catalog import SqlCatalog, sqlite_url
+from vigil.storage.segment_store import LocalSegmentStore
+from vigil.usecases.playback import clip_sources
+from vigil.usecases.recorder_reports import RecorderReports
+from vigil.usecases.recovery import RecoveryReport, recover
+from vigil.usecases.retention import RetentionSweeper
+
+log = logging.getLogger(__name__)
+CLIP_CACHE_MAX_AGE_S = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    root: Path
+    catalog_url: str
+    cache: Path
+
+    @classmethod
+    def of(cls, config: Config, base: Path) -> Paths:
+        root = (base / config.storage.root).resolve()
+        url = config.storage.catalog_url or sqlite_url(root.parent / "vigil.db")
+        return cls(root=root, catalog_url=url, cache=root.parent / "cache")
+
+
+def probe_facts(path: Path) -> SegmentFacts:
+    p = probe_segment(path)
+    return SegmentFacts(p.codec, p.width, p.height, p.frame_count, p.duration_us)
+
+
+def salvage_facts(partial: Path, out: Path) -> SegmentFacts | None:
+    p = salvage_segment(partial, out)
+    return None if p is None else SegmentFacts(p.codec, p.width, p.height, p.frame_count, p.duration_us)
+
+
+def stream_specs(config: Config, root: Path) -> list[StreamSpec]:
+    rec = config.recording
+    return [
+        StreamSpec(
+            camera_id=cam.id,
+            stream="main",
+            url=cam.streams.main.open_url(),
+            display_url=cam.streams.main.display_url(),
+            root=root,
+            segment_duration_s=rec.segment_duration_s,
+            rtsp_transport=rec.rtsp_transport,
+            timeout_s=rec.socket_timeout_s,
+            reconnect_initial_s=rec.reconnect_initial_s,
+            reconnect_max_s=rec.reconnect_max_s,
+            health_interval_s=rec.health_interval_s,
+        )
+        for cam in config.cameras
+        if cam.enabled and cam.record
+    ]
+
+
+def groups(specs: Sequence[StreamSpec], per_worker: int) -> list[list[StreamSpec]]:
+    return [list(specs[i : i + per_worker]) for i in range(0, len(specs), per_worker)]
+
+
+def open_storage(config: Config, base_dir: Path) -> tuple[Paths, SqlCatalog, LocalSegmentStore]:
+    """The catalog and segment store alone, for commands that do not record (check, export, status)."""
+    paths = Paths.of(config, base_dir)
+    paths.root.mkdir(parents=True, exist_ok=True)
+    return paths, SqlCatalog(paths.catalog_url), LocalSegmentStore(paths.root)
+
+
+class Vigil:
+    """One recorder node: catalog, recorders, retention and the web API."""
+
+    def __init__(self, config: Config, base_dir: Path, clock: Clock | None = None) -> None:
+        self.config = config
+        self.paths = Paths.of(config, base_dir)
+        self.paths.root.mkdir(parents=True, exist_ok=True)
+        self.paths.cache.mkdir(parents=True, exist_ok=True)
+        self.clock = clock or SystemClock()
+        self.catalog = SqlCatalog(self.paths.catalog_url)
+        self.store = LocalSegmentStore(self.paths.root)
+        self.reports = RecorderReports(self.catalog)
+        self.sweeper = RetentionSweeper(config, self.catalog, self.store, self.clock)
+        self.specs = stream_specs(config, self.paths.root)
+        self.supervisor = RecorderSupervisor(groups(self.specs, config.recording.streams_per_worker), self._worker_died)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    # --- life cycle -------------------------------------------------------------------------------
+    def recover(self) -> RecoveryReport:
+        report = recover(self.catalog, self.store, salvage_facts, probe_facts)
+        if report.salvaged or report.adopted:
+            log.info("recovery: %d segment(s) salvaged, %d adopted", len(report.salvaged), len(report.adopted))
+        return report
+
+    def start(self) -> None:
+        self.recover()
+        self.reports.mark_process_down(((s.camera_id, s.stream) for s in self.specs), self.clock.now_us())
+        self.supervisor.start()
+        for target, name in ((self._drain, "report-drain"), (self._sweep_loop, "retention")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self.supervisor.stop()
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        while self._drain_once(block=False):
+            pass
+        self.catalog.close()
+
+    def _worker_died(self, specs: Sequence[StreamSpec], code: int | None) -> None:
+        """A worker died: salvage its half-written segments and record the gap before it restarts."""
+        streams = {(s.camera_id, s.stream) for s in specs}
+        self._drain_once(block=False)
+        with self._lock:
+            recover(self.catalog, self.store, salvage_facts, probe_facts, streams)
+            self.reports.mark_process_down(streams, self.clock.now_us())
+
+    # --- background loops -------------------------------------------------------------------------
+    def _drain_once(self, block: bool) -> bool:
+        """Record the reports that arrived (waiting up to 0.5 s if ``block``); False if there were none."""
+        messages = self.supervisor.receive(0.5 if block else 0.0)
+        with self._lock:
+            for msg in messages:
+                try:
+                    self.reports.handle(msg)
+                except StorageError:
+                    log.exception("could not record a recorder report")
+        return bool(messages)
+
+    def _drain(self) -> None:
+        while not self._stop.is_set():
+            self._drain_once(block=True)
+
+    def _sweep_loop(self) -> None:
+        """Sweep at once (the disk may already be over budget), then every ``sweep_interval_s``."""
+        while True:
+            try:
+                with self._lock:
+                    self.sweeper.sweep()
+            except Exception:
+                log.exception("retention sweep failed")
+            if self._stop.wait(self.config.storage.sweep_interval_s):
+                return
+
+    # --- services ---------------------------------------------------------------------------------
+    def make_clip(self, camera_id: str, stream: str, start_us: int, end_us: int) -> Path:
+        sources = clip_sources(self.config, self.catalog, self.store, camera_id, stream, start_us, end_us)
+        key = f"{camera_id}|{stream}|{start_us}|{end_us}|" + "|".join(f"{s.path}:{s.end_us}" for s in sources)
+        out = self.paths.cache / "clips" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".mp4")
+        if not out.exists():
+            out.parent.mkdir(parents=True, exist_ok=True)
+            self._prune_clips(out.parent)
+            write_clip([ClipPart(s.path, s.start_us, s.end_us) for s in sources], start_us, end_us, out)
+        return out
+
+    @staticmethod
+    def _prune_clips(folder: Path) -> None:
+        cutoff = time.time() - CLIP_CACHE_MAX_AGE_S
+        for old in folder.glob("*.mp4"):
+            try:
+                if old.stat().st_mtime < cutoff:
+                    old.unlink()
+            except FileNotFoundError:
+                pass
+
+    def api_deps(self) -> ApiDeps:
+        return ApiDeps(self.config, self.catalog, self.store, self.clock, self.make_clip)
+
+    def app(self) -> Any:
+        return create_app(self.api_deps())

@@ -1,0 +1,23 @@
+"""Alembic environment for the Vigil catalog."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from vigil.storage.schema import metadata
+
+url = context.config.get_main_option("sqlalchemy.url")
+assert url is not None
+
+if context.is_offline_mode():
+    context.configure(url=url, target_metadata=metadata, render_as_batch=True, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()

@@ -1,0 +1,106 @@
+"""Catalog tables (SQLAlchemy Core). Migrations in ``migrations/versions`` must match these."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+segments = Table(
+    "segments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("camera_id", String(64), nullable=False),
+    Column("stream", String(16), nullable=False),
+    Column("path", Text, nullable=False, unique=True),
+    Column("start_us", BigInteger, nullable=False),
+    Column("end_us", BigInteger, nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("prev_sha256", String(64), nullable=True),
+    Column("codec", String(32), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("frame_count", Integer, nullable=False),
+    Column("recovered", Boolean, nullable=False, default=False),
+    Column("state", String(16), nullable=False, default="ok"),  # ok | deleting
+    Index("ix_segments_stream_time", "camera_id", "stream", "start_us"),
+    Index("ix_segments_start", "start_us"),
+)
+
+gaps = Table(
+    "gaps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("camera_id", String(64), nullable=False),
+    Column("stream", String(16), nullable=False),
+    Column("start_us", BigInteger, nullable=False),
+    Column("end_us", BigInteger, nullable=True),
+    Column("cause", String(32), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Index("ix_gaps_stream_time", "camera_id", "stream", "start_us"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("type", String(48), nullable=False),
+    Column("camera_id", String(64), nullable=True),
+    Column("stream", String(16), nullable=True),
+    Column("start_us", BigInteger, nullable=False),
+    Column("end_us", BigInteger, nullable=True),
+    Column("description", Text, nullable=False),
+    Column("data", JSON, nullable=False, default=dict),
+    Index("ix_events_time", "start_us"),
+    Index("ix_events_camera_time", "camera_id", "start_us"),
+)
+
+deletion_ledger = Table(
+    "deletion_ledger",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("deleted_us", BigInteger, nullable=False),
+    Column("segment_id", Integer, nullable=False),
+    Column("camera_id", String(64), nullable=False),
+    Column("stream", String(16), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("start_us", BigInteger, nullable=False),
+    Column("end_us", BigInteger, nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("rule", String(32), nullable=False),  # max_age | max_bytes | check_repair | ...
+    Column("actor", String(64), nullable=False),  # "retention" or a user name
+    Column("reason", Text, nullable=False),
+    Column("prev_entry_sha256", String(64), nullable=True),
+    Column("entry_sha256", String(64), nullable=False),
+    Index("ix_ledger_sha", "sha256"),
+)
+
+stream_health = Table(
+    "stream_health",
+    metadata,
+    Column("camera_id", String(64), primary_key=True),
+    Column("stream", String(16), primary_key=True),
+    Column("connected", Boolean, nullable=False),
+    Column("since_us", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    Column("last_packet_us", BigInteger, nullable=True),
+    Column("fps", Float, nullable=False, default=0.0),
+    Column("bitrate_kbps", Float, nullable=False, default=0.0),
+    Column("keyframe_interval_s", Float, nullable=False, default=0.0),
+    Column("repaired_packets", Integer, nullable=False, default=0),
+    Column("error", Text, nullable=False, default=""),
+)

@@ -1,0 +1,91 @@
+"""Start-up recovery: salvage segments that were being written when the process died, and catalogue finished
+files that never got their row (the process died between rename and insert). Nothing readable is lost."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from vigil.domain.errors import StorageError
+from vigil.domain.segment import SegmentInfo
+from vigil.domain.segment_names import PART_SUFFIX, parse_segment_name
+from vigil.ports import Catalog, ProbeFn, SalvageFn, SegmentFacts, SegmentStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryReport:
+    salvaged: list[str]
+    adopted: list[str]
+    discarded: list[str]  # partial files with not one readable frame
+
+
+def _info(store: SegmentStore, relpath: str, facts: SegmentFacts, recovered: bool) -> SegmentInfo | None:
+    parsed = parse_segment_name(Path(relpath))
+    if parsed is None:
+        return None
+    camera_id, stream, start_us = parsed
+    return SegmentInfo(
+        camera_id=camera_id,
+        stream=stream,
+        path=relpath,
+        start_us=start_us,
+        end_us=start_us + max(1, facts.duration_us),
+        size_bytes=store.size(relpath) or 0,
+        sha256=store.sha256(relpath),
+        codec=facts.codec,
+        width=facts.width,
+        height=facts.height,
+        frame_count=facts.frame_count,
+        recovered=recovered,
+    )
+
+
+def recover(
+    catalog: Catalog,
+    store: SegmentStore,
+    salvage: SalvageFn,
+    probe: ProbeFn,
+    streams: set[tuple[str, str]] | None = None,
+) -> RecoveryReport:
+    """Recover every stream, or only ``streams`` (after one worker died, while others keep recording)."""
+    report = RecoveryReport([], [], [])
+    known = {s.path for s in catalog.all_segments()}
+    found: list[tuple[int, SegmentInfo]] = []
+    for part in store.part_files():
+        parsed = parse_segment_name(Path(part))
+        if parsed is None or (streams is not None and parsed[:2] not in streams):
+            continue
+        final = part.removesuffix(PART_SUFFIX)
+        facts = salvage(store.absolute(part), store.absolute(final))
+        store.delete(part)
+        if facts is None:
+            log.warning("camera=%s: %s held no readable frame; removed", parsed[0], part)
+            report.discarded.append(part)
+            continue
+        info = _info(store, final, facts, recovered=True)
+        if info is not None:
+            found.append((info.start_us, info))
+            report.salvaged.append(final)
+    for relpath in store.segment_files():
+        parsed = parse_segment_name(Path(relpath))
+        if relpath in known or parsed is None or any(i.path == relpath for _, i in found):
+            continue
+        if streams is not None and parsed[:2] not in streams:
+            continue
+        last = catalog.last_segment(parsed[0], parsed[1])
+        if last is not None and parsed[2] < last.end_us - 1_000_000:
+            continue  # an old stray file is vigil check's business, not start-up's
+        try:
+            info = _info(store, relpath, probe(store.absolute(relpath)), recovered=False)
+        except StorageError:
+            continue
+        if info is not None:
+            found.append((info.start_us, info))
+            report.adopted.append(relpath)
+    for _, info in sorted(found, key=lambda item: item[0]):
+        catalog.add_segment(info)
+        log.info("camera=%s: catalogued recovered segment %s", info.camera_id, info.path)
+    return report

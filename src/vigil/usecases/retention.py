@@ -1,0 +1,123 @@
+"""The retention sweep: plan with :func:`vigil.domain.retention.plan_retention`, then delete (row marked,
+file unlinked, ledger written and row removed), and raise a storage-capacity event when the legal minimum
+cannot be held."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from vigil.config.models import Config
+from vigil.domain.capacity import CapacityForecast, capacity_bytes, forecast_capacity
+from vigil.domain.retention import DiskBudget, RetentionPolicy, plan_retention
+from vigil.domain.timeutil import US_PER_DAY
+from vigil.ports import Catalog, Clock, SegmentStore
+
+log = logging.getLogger(__name__)
+
+CAPACITY_EVENT = "storage_capacity"
+RATE_WINDOW_US = US_PER_DAY
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    deleted: int
+    bytes_freed: int
+    shortfall_bytes: int
+    forecast: CapacityForecast
+
+
+def policies(config: Config) -> tuple[dict[str, RetentionPolicy], RetentionPolicy]:
+    default = RetentionPolicy(min_days=config.storage.min_retention_days, max_age_days=None)
+    per_camera = {
+        cam.id: RetentionPolicy(min_days=config.min_days_for(cam), max_age_days=cam.retention.max_age_days)
+        for cam in config.cameras
+    }
+    return per_camera, default
+
+
+def measure_capacity(config: Config, catalog: Catalog, store: SegmentStore, now_us: int) -> CapacityForecast:
+    usage = store.usage()
+    vigil_bytes = catalog.total_bytes()
+    cap = capacity_bytes(
+        config.storage.max_bytes,
+        config.storage.max_percent,
+        usage.total_bytes,
+        max(0, usage.used_bytes - vigil_bytes),
+        config.storage.reserve_free,
+    )
+    rates = catalog.bytes_per_second(now_us - RATE_WINDOW_US)
+    min_days = {cam.id: config.min_days_for(cam) for cam in config.cameras if cam.enabled and cam.record}
+    return forecast_capacity(cap, {c: r for c, r in rates.items() if c in min_days}, min_days)
+
+
+class RetentionSweeper:
+    def __init__(self, config: Config, catalog: Catalog, store: SegmentStore, clock: Clock) -> None:
+        self._config, self._catalog, self._store, self._clock = config, catalog, store, clock
+
+    def _budget(self, now_us: int) -> DiskBudget:
+        storage = self._config.storage
+        usage = self._store.usage()
+        rates = self._catalog.bytes_per_second(now_us - 600_000_000)
+        horizon_s = 2 * storage.sweep_interval_s + self._config.recording.segment_duration_s
+        return DiskBudget(
+            vigil_bytes=self._catalog.total_bytes(),
+            max_bytes=storage.max_bytes,
+            volume_total_bytes=usage.total_bytes,
+            volume_used_bytes=usage.used_bytes,
+            max_percent=storage.max_percent,
+            reserve_free_bytes=storage.reserve_free,
+            headroom_bytes=int(sum(rates.values()) * horizon_s),
+        )
+
+    def sweep(self) -> SweepResult:
+        now = self._clock.now_us()
+        per_camera, default = policies(self._config)
+        plan = plan_retention(self._catalog.retention_view(), per_camera, default, self._budget(now), now)
+        deleted = freed = 0
+        for deletion in plan.deletions:
+            seg = self._catalog.segment(deletion.segment_id)
+            if seg is None:
+                continue
+            self._catalog.mark_deleting(seg.id)
+            self._store.delete(seg.path)
+            reason = (
+                "older than the camera's maximum age"
+                if deletion.rule == "max_age"
+                else "disk budget reached; oldest footage past its legal minimum goes first"
+            )
+            self._catalog.remove_segment(seg, now, deletion.rule, "retention", reason)
+            deleted += 1
+            freed += seg.size_bytes
+        if deleted:
+            log.info("retention deleted %d segment(s), %d bytes", deleted, freed)
+        forecast = measure_capacity(self._config, self._catalog, self._store, now)
+        self._capacity_event(plan.shortfall_bytes, forecast, now)
+        return SweepResult(deleted, freed, plan.shortfall_bytes, forecast)
+
+    def _capacity_event(self, shortfall: int, forecast: CapacityForecast, now: int) -> None:
+        open_event = self._catalog.open_event(CAPACITY_EVENT)
+        problem = shortfall > 0 or not forecast.ok
+        if problem and open_event is None:
+            if shortfall > 0:
+                text = (
+                    f"Storage full: {shortfall / 1e6:.1f} MB more are needed but all remaining footage is "
+                    f"within its legal minimum retention; {forecast.describe()}."
+                )
+            else:
+                text = f"Storage will not hold the legal minimum retention: {forecast.describe()}."
+            log.warning("%s", text)
+            self._catalog.add_event(
+                CAPACITY_EVENT,
+                now,
+                text,
+                data={
+                    "shortfall_bytes": shortfall,
+                    "days_of_capacity": forecast.days_of_capacity,
+                    "days_required": forecast.days_required,
+                    "capacity_bytes": forecast.capacity_bytes,
+                    "bytes_per_day": forecast.bytes_per_day,
+                },
+            )
+        elif not problem and open_event is not None:
+            self._catalog.end_event(open_event.id, now)
