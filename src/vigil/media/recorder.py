@@ -1,16 +1,15 @@
 """One stream's recorder: copies packets into fragmented MP4 segments, never decoding.
 
 A segment starts on a keyframe and ends at the first keyframe after ``segment_duration`` has passed. Packet
-timestamps are repaired (see :mod:`vigil.domain.timestamps`) before muxing. Wall-clock times come from an
-anchor taken at the first packet of each connection, advanced by packet timestamps, and re-anchored at a
-segment boundary when the two drift apart by more than a second.
+timestamps are repaired (see :mod:`vigil.domain.timestamps`) before muxing, and mapped to wall-clock time by
+:class:`vigil.domain.wallclock.WallClockMapper` (never later than arrival; drift corrected at segment boundaries).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -23,6 +22,7 @@ from vigil.domain.reports import HealthSample, Message, SegmentClosed, StreamDow
 from vigil.domain.segment import GapCause, SegmentInfo
 from vigil.domain.segment_names import segment_relpath
 from vigil.domain.timestamps import Repair, TimestampRepairer
+from vigil.domain.wallclock import WallClockMapper
 from vigil.durable_files import part_path, publish_part
 from vigil.media.sources import OpenedSource, classify_error, open_source
 from vigil.media.stream_stats import StreamStats
@@ -38,6 +38,7 @@ FRAG_OPTIONS = {
     "flush_packets": "1",
 }
 DRIFT_LIMIT_US = 1_000_000
+MAX_UNDATED = 50  # packets without timestamps held at the start of a connection, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +59,12 @@ class StreamSpec:
 class SegmentWriter:
     """One open segment file: ``<start_us>.mp4.part`` until :meth:`finish` publishes it."""
 
-    def __init__(self, spec: StreamSpec, template: Any, start_us: int) -> None:
+    def __init__(self, spec: StreamSpec, template: Any, start_us: int, start_dts: int) -> None:
         self.spec = spec
-        self.start_us = start_us
-        self.relpath = segment_relpath(spec.camera_id, spec.stream, start_us)
-        self.final = spec.root / self.relpath
-        self.final.parent.mkdir(parents=True, exist_ok=True)
-        self.part = part_path(self.final)
+        self.start_us = start_us  # provisional: settled by finish(); the part file keeps this name
+        self.start_dts = start_dts
+        self.part = part_path(spec.root / segment_relpath(spec.camera_id, spec.stream, start_us))
+        self.part.parent.mkdir(parents=True, exist_ok=True)
         self._out = av.open(str(self.part), "w", format="mp4", options=FRAG_OPTIONS)
         self._stream = self._out.add_stream_from_template(template)
         self.codec = str(template.codec_context.name)
@@ -77,13 +77,19 @@ class SegmentWriter:
         self._out.mux(packet)
         self.frames += 1
 
-    def finish(self, end_us: int) -> SegmentInfo:
+    def finish(self, end_us: int, start_us: int | None = None) -> SegmentInfo:
+        """Close, fsync and publish under the name of its settled start time."""
         self._out.close()
-        size, digest = publish_part(self.part, self.final)
+        if start_us is not None:
+            self.start_us = start_us
+        relpath = segment_relpath(self.spec.camera_id, self.spec.stream, self.start_us)
+        final = self.spec.root / relpath
+        final.parent.mkdir(parents=True, exist_ok=True)
+        size, digest = publish_part(self.part, final)
         return SegmentInfo(
             camera_id=self.spec.camera_id,
             stream=self.spec.stream,
-            path=self.relpath,
+            path=relpath,
             start_us=self.start_us,
             end_us=max(end_us, self.start_us + 1),
             size_bytes=size,
@@ -108,6 +114,7 @@ class StreamRecorder:
         self._emit = emit
         self._clock = clock
         self.stats = StreamStats()
+        self._last_end = 0  # end of the last published segment: the next one never starts before it
 
     # --- the outer loop: connect, record, back off -------------------------------------------------
     def run(self, stop: threading.Event) -> None:
@@ -152,54 +159,94 @@ class StreamRecorder:
         spec, tb = self.spec, Fraction(source.stream.time_base)
         rate = source.stream.average_rate or source.stream.guessed_rate or 25
         frame_ticks = max(1, round(1 / (Fraction(rate) * tb)))
+        frame_us = int(frame_ticks * tb * 1_000_000)
         repairer = TimestampRepairer(frame_ticks, max_jump_ticks=max(frame_ticks, round(10 / tb)))
-        us_per_tick = tb * 1_000_000
-        anchor_wall = anchor_dts = 0
+        mapper = WallClockMapper(float(tb * 1_000_000), DRIFT_LIMIT_US)
         writer: SegmentWriter | None = None
-        last_wall = 0
+        connected, last_wall, next_health = False, 0, 0
         segment_us = int(spec.segment_duration_s * 1e6)
-        next_health = 0
         try:
-            for packet in source.packets():
+            for packet in self._dated(source.packets(), frame_ticks):
                 if stop.is_set():
                     break
                 fixed = repairer.repair(packet.dts, packet.pts)
                 packet.dts, packet.pts = fixed.dts, fixed.pts
-                now = self._clock.now_us()
-                if writer is None and last_wall == 0:
-                    anchor_wall, anchor_dts = now, fixed.dts
-                    self._emit(StreamUp(spec.camera_id, spec.stream, now))
+                if not connected:
+                    connected = True
+                    self._emit(StreamUp(spec.camera_id, spec.stream, self._clock.now_us()))
                     log.info("camera=%s stream=%s: connected to %s", spec.camera_id, spec.stream, spec.display_url)
-                wall = anchor_wall + int((fixed.dts - anchor_dts) * us_per_tick)
-                if source.loop and wall > now and stop.wait((wall - now) / 1e6):
-                    break  # a simulation file is paced at real time
+                if source.loop and self._pace(mapper, fixed.dts, stop):
+                    break
+                now = self._clock.now_us()
+                wall = mapper.wall(fixed.dts, now)
                 if packet.is_keyframe and (writer is None or wall - writer.start_us >= segment_us):
-                    if abs(wall - now) > DRIFT_LIMIT_US and not source.loop:
-                        anchor_wall, anchor_dts = max(now, last_wall + 1), fixed.dts
-                        wall = anchor_wall
-                    if writer is not None:
-                        self._emit(SegmentClosed(writer.finish(wall)))
-                    writer = SegmentWriter(spec, source.stream, wall)
-                if writer is None:
-                    last_wall = wall
-                    continue  # wait for the first keyframe
-                self.stats.add(wall, packet.size, packet.is_keyframe, fixed.repair is not Repair.NONE)
-                writer.write(packet)
+                    writer = self._rotate(writer, mapper, fixed.dts, source.stream)
                 last_wall = wall
+                if writer is None:
+                    continue  # wait for the first keyframe
+                media_us = int(fixed.dts * mapper.us_per_tick)
+                self.stats.add(media_us, now, packet.size, packet.is_keyframe, fixed.repair is not Repair.NONE)
+                writer.write(packet)
                 if now >= next_health:
                     self._emit_health(connected=True)
                     next_health = now + int(spec.health_interval_s * 1e6)
         except BaseException:
             if writer is not None:
-                self._close_after_failure(writer, last_wall + int(frame_ticks * us_per_tick))
+                self._close_after_failure(writer, mapper, last_wall + frame_us)
             raise
         if writer is not None:
-            self._emit(SegmentClosed(writer.finish(last_wall + int(frame_ticks * us_per_tick))))
-        return last_wall != 0
+            self._emit(SegmentClosed(self._finish(writer, mapper, last_wall + frame_us)))
+        return connected
 
-    def _close_after_failure(self, writer: SegmentWriter, end_us: int) -> None:
+    def _pace(self, mapper: WallClockMapper, dts: int, stop: threading.Event) -> bool:
+        """Hold a simulation file's packet until its time comes; True when stopped meanwhile."""
+        if mapper.started:
+            delay_us = mapper.mapped(dts) - self._clock.now_us()
+            if delay_us > 0:
+                return stop.wait(delay_us / 1e6)
+        return False
+
+    def _finish(self, writer: SegmentWriter, mapper: WallClockMapper, end_us: int) -> SegmentInfo:
+        """Publish a segment with its start settled (the anchor may have moved back since it opened), never
+        overlapping the segment before it."""
+        start = max(mapper.mapped(writer.start_dts), self._last_end)
+        info = writer.finish(max(end_us, start + 1), start_us=start)
+        self._last_end = info.end_us
+        return info
+
+    def _rotate(self, writer: SegmentWriter | None, mapper: WallClockMapper, dts: int, template: Any) -> SegmentWriter:
+        if writer is not None:
+            self._emit(SegmentClosed(self._finish(writer, mapper, mapper.mapped(dts))))
+        start = max(mapper.segment_boundary(dts), self._last_end)
+        return SegmentWriter(self.spec, template, start, dts)
+
+    @staticmethod
+    def _dated(packets: Iterator[Any], frame_ticks: int) -> Iterator[Any]:
+        """Packets before the first one with a timestamp (RTSP often sends the first keyframe without) are held
+        and dated backwards from it, one frame apart, instead of being given an arbitrary origin."""
+        held: list[Any] = []
+        for packet in packets:
+            if packet.dts is None and packet.pts is None and len(held) < MAX_UNDATED:
+                held.append(packet)
+                continue
+            if held:
+                origin = packet.dts if packet.dts is not None else packet.pts
+                if origin is None:  # a source with no timestamps at all: the repairer numbers frames
+                    yield from held
+                    yield packet
+                    yield from packets
+                    return
+                for k, early in enumerate(held):
+                    early.dts = early.pts = origin - (len(held) - k) * frame_ticks
+                    yield early
+                held = []
+            yield packet
+            yield from packets
+            return
+
+    def _close_after_failure(self, writer: SegmentWriter, mapper: WallClockMapper, end_us: int) -> None:
         try:
-            self._emit(SegmentClosed(writer.finish(end_us)))
+            self._emit(SegmentClosed(self._finish(writer, mapper, end_us)))
         except Exception:
             writer.abandon()
 

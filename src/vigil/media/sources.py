@@ -43,6 +43,7 @@ class OpenedSource:
     container: Any
     stream: Any
     loop: bool
+    target: str = ""
 
     def packets(self) -> Iterator[Any]:
         while True:
@@ -52,7 +53,17 @@ class OpenedSource:
                 yield packet
             if not self.loop:
                 raise EOFError("end of stream")
+            self._rewind()
+
+    def _rewind(self) -> None:
+        """Back to the start of a looping file: seek, or reopen where the format cannot seek (raw H.264).
+        The stream object stays the first one: its time base and codec are what the recorder set up with."""
+        try:
             self.container.seek(0, stream=self.stream)
+        except av.error.FFmpegError:
+            self.container.close()
+            self.container = av.open(self.target)
+            self.stream = self.container.streams.video[0]
 
     def close(self) -> None:
         try:
@@ -86,4 +97,4 @@ def open_source(
         container.close()
         raise SourceError(f"{display_url}: no video stream", GapCause.STREAM_ERROR)
     stream = container.streams.video[0]
-    return OpenedSource(container=container, stream=stream, loop=is_file and loop_files)
+    return OpenedSource(container=container, stream=stream, loop=is_file and loop_files, target=target)

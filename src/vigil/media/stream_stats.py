@@ -24,7 +24,10 @@ class StreamStats:
         self.repaired = 0
         self.packets = 0
 
-    def add(self, wall_us: int, size: int, keyframe: bool, repaired: bool) -> None:
+    def add(self, media_us: int, arrival_us: int, size: int, keyframe: bool, repaired: bool) -> None:
+        """``media_us``: the packet's own timestamp in µs (rates are measured on it, so a burst of buffered
+        packets does not inflate them); ``arrival_us``: when it arrived (the last-packet time)."""
+        wall_us = media_us
         self._packets.append((wall_us, size))
         self._bytes += size
         self.packets += 1
@@ -34,13 +37,14 @@ class StreamStats:
                 self._keyframes.popleft()
         if repaired:
             self.repaired += 1
-        self.last_packet_us = wall_us
+        self.last_packet_us = arrival_us
         horizon = wall_us - WINDOW_US
         while self._packets and self._packets[0][0] < horizon:
             self._bytes -= self._packets.popleft()[1]
 
     def snapshot(self, now_us: int) -> StatsSnapshot:
-        if len(self._packets) < 2 or self.last_packet_us is None or now_us - self.last_packet_us > WINDOW_US:
+        stale = self.last_packet_us is None or now_us - self.last_packet_us > WINDOW_US
+        if len(self._packets) < 2 or stale:
             fps = kbps = 0.0
         else:
             span_s = max(1e-3, (self._packets[-1][0] - self._packets[0][0]) / 1e6)

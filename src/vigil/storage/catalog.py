@@ -258,6 +258,16 @@ class SqlCatalog:
                     )
                 )
 
+    def open_gap_of(self, camera_id: str, stream: str) -> Gap | None:
+        c = t.gaps.c
+        with self._read() as conn:
+            r = (
+                conn.execute(select(t.gaps).where(c.camera_id == camera_id, c.stream == stream, c.end_us.is_(None)))
+                .mappings()
+                .first()
+            )
+        return None if r is None else Gap(camera_id, stream, r["start_us"], None, GapCause(r["cause"]), r["detail"])
+
     def close_gap(self, camera_id: str, stream: str, end_us: int) -> Gap | None:
         c = t.gaps.c
         with self._write() as conn:

@@ -34,6 +34,9 @@ class RecorderReports:
 
     def handle(self, msg: Message) -> None:
         if isinstance(msg, SegmentClosed):
+            # the gap ends where footage resumes (the first segment may start before the connection was
+            # reported: packets buffered at connect are dated back to when they were captured)
+            self._catalog.close_gap(msg.info.camera_id, msg.info.stream, msg.info.start_us)
             self._catalog.add_segment(msg.info)
         elif isinstance(msg, StreamUp):
             self._up(msg)
@@ -44,7 +47,7 @@ class RecorderReports:
 
     def _up(self, msg: StreamUp) -> None:
         self._state[(msg.camera_id, msg.stream)] = (True, msg.at_us)
-        gap = self._catalog.close_gap(msg.camera_id, msg.stream, msg.at_us)
+        gap = self._catalog.open_gap_of(msg.camera_id, msg.stream)
         offline = self._catalog.open_event(OFFLINE, msg.camera_id)
         if offline is not None and offline.stream == msg.stream:
             self._catalog.end_event(offline.id, msg.at_us)
