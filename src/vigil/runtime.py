@@ -101,7 +101,7 @@ class Vigil:
         self.clock = clock or SystemClock()
         self.catalog = SqlCatalog(self.paths.catalog_url)
         self.store = LocalSegmentStore(self.paths.root)
-        self.reports = RecorderReports(self.catalog)
+        self.reports = RecorderReports(self.catalog, on_resume=self._salvage_abandoned)
         self.sweeper = RetentionSweeper(config, self.catalog, self.store, self.clock)
         self.specs = stream_specs(config, self.paths.root)
         self.supervisor = RecorderSupervisor(groups(self.specs, config.recording.streams_per_worker), self._worker_died)
@@ -133,6 +133,16 @@ class Vigil:
         while self._drain_once(block=False):
             pass
         self.catalog.close()
+
+    def _salvage_abandoned(self, camera_id: str, stream: str, before_us: int) -> None:
+        """A stream resumed after a failure (a full disk, a broken stream): salvage the part its writer left."""
+        try:
+            report = recover(self.catalog, self.store, salvage_facts, probe_facts, {(camera_id, stream)}, before_us)
+        except (OSError, StorageError):
+            log.exception("camera=%s: salvaging after resume failed; start-up recovery will retry", camera_id)
+            return
+        if report.salvaged:
+            log.info("camera=%s: salvaged %d abandoned segment(s) after resuming", camera_id, len(report.salvaged))
 
     def _worker_died(self, specs: Sequence[StreamSpec], code: int | None) -> None:
         """A worker died: salvage its half-written segments and record the gap before it restarts."""

@@ -8,6 +8,7 @@ timestamps are repaired (see :mod:`vigil.domain.timestamps`) before muxing, and 
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ FRAG_OPTIONS = {
     "flush_packets": "1",
 }
 DRIFT_LIMIT_US = 1_000_000
+RESUME_FREE_BYTES = 1 << 20  # after a full disk, reconnect once this much is free
 MAX_UNDATED = 50  # packets without timestamps held at the start of a connection, at most
 
 
@@ -65,6 +67,7 @@ class SegmentWriter:
         self.start_dts = start_dts
         self.part = part_path(spec.root / segment_relpath(spec.camera_id, spec.stream, start_us))
         self.part.parent.mkdir(parents=True, exist_ok=True)
+        self.failed = False
         self._out = av.open(str(self.part), "w", format="mp4", options=FRAG_OPTIONS)
         self._stream = self._out.add_stream_from_template(template)
         self.codec = str(template.codec_context.name)
@@ -74,7 +77,11 @@ class SegmentWriter:
 
     def write(self, packet: Any) -> None:
         packet.stream = self._stream
-        self._out.mux(packet)
+        try:
+            self._out.mux(packet)
+        except BaseException:
+            self.failed = True  # what reached the disk is unknown: salvage decides, not our counters
+            raise
         self.frames += 1
 
     def finish(self, end_us: int, start_us: int | None = None) -> SegmentInfo:
@@ -115,43 +122,59 @@ class StreamRecorder:
         self._clock = clock
         self.stats = StreamStats()
         self._last_end = 0  # end of the last published segment: the next one never starts before it
+        self._up = False  # StreamUp was reported for the current connection
 
     # --- the outer loop: connect, record, back off -------------------------------------------------
     def run(self, stop: threading.Event) -> None:
+        """Connect, record, and on any failure report the stream down (once per outage) and retry with
+        back-off. After a full disk it waits for room before connecting again."""
         spec = self.spec
         delay = spec.reconnect_initial_s
         down_reported = False
         while not stop.is_set():
-            started = False
-            try:
-                source = open_source(
-                    spec.url,
-                    display_url=spec.display_url,
-                    rtsp_transport=spec.rtsp_transport,
-                    timeout_s=spec.timeout_s,
-                )
-                try:
-                    started = self._record(source, stop)
-                finally:
-                    source.close()
-                if stop.is_set():
-                    return
-                cause, detail = GapCause.STREAM_ENDED, "the source closed the stream"
-            except SourceError as exc:
-                cause, detail = GapCause(exc.cause), exc.message
-            except Exception as exc:
-                cause, detail = classify_error(exc)
-            if started or not down_reported:
+            self._up = False
+            cause, detail = self._connection(stop)
+            if cause is None:
+                return
+            if self._up or not down_reported:
                 at = self.stats.last_packet_us or self._clock.now_us()
                 log.warning("camera=%s stream=%s: down (%s): %s", spec.camera_id, spec.stream, cause, detail)
                 self._emit(StreamDown(spec.camera_id, spec.stream, at, cause, detail))
                 self._emit_health(connected=False, error=detail)
                 down_reported = True
-            if started:
+            if self._up:
                 delay = spec.reconnect_initial_s
+            if cause is GapCause.DISK_FULL and self._wait_for_room(stop, delay):
+                return
             if stop.wait(delay):
                 return
             delay = min(delay * 2, spec.reconnect_max_s)
+
+    def _connection(self, stop: threading.Event) -> tuple[GapCause | None, str]:
+        """One connection, start to end: why it ended, or (None, "") when asked to stop."""
+        spec = self.spec
+        try:
+            source = open_source(
+                spec.url, display_url=spec.display_url, rtsp_transport=spec.rtsp_transport, timeout_s=spec.timeout_s
+            )
+            try:
+                self._record(source, stop)
+            finally:
+                source.close()
+        except SourceError as exc:
+            return GapCause(exc.cause), exc.message
+        except Exception as exc:
+            return classify_error(exc)
+        if stop.is_set():
+            return None, ""
+        return GapCause.STREAM_ENDED, "the source closed the stream"
+
+    def _wait_for_room(self, stop: threading.Event, poll_s: float) -> bool:
+        """Wait until the recording volume has room again; True when asked to stop meanwhile."""
+        while shutil.disk_usage(self.spec.root).free < RESUME_FREE_BYTES:
+            if stop.wait(poll_s):
+                return True
+        return False
 
     # --- one connection ---------------------------------------------------------------------------
     def _record(self, source: OpenedSource, stop: threading.Event) -> bool:
@@ -172,7 +195,7 @@ class StreamRecorder:
                 fixed = repairer.repair(packet.dts, packet.pts)
                 packet.dts, packet.pts = fixed.dts, fixed.pts
                 if not connected:
-                    connected = True
+                    connected = self._up = True
                     self._emit(StreamUp(spec.camera_id, spec.stream, self._clock.now_us()))
                     log.info("camera=%s stream=%s: connected to %s", spec.camera_id, spec.stream, spec.display_url)
                 if source.loop and self._pace(mapper, fixed.dts, stop):
@@ -245,6 +268,11 @@ class StreamRecorder:
             return
 
     def _close_after_failure(self, writer: SegmentWriter, mapper: WallClockMapper, end_us: int) -> None:
+        """The source failed: publish the segment as recorded so far. A write that failed leaves the part file
+        for salvage (its frames are counted from what is readable on disk, never from what was sent)."""
+        if writer.failed:
+            writer.abandon()
+            return
         try:
             self._emit(SegmentClosed(self._finish(writer, mapper, end_us)))
         except Exception:

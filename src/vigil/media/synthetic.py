@@ -39,8 +39,10 @@ def make_synthetic_clip(
     duration_s: float = 6.0,
     gop_s: float = 1.0,
     bitrate_kbps: int | None = None,
+    noise: int = 0,
 ) -> Path:
-    """Encode a synthetic clip with libx264 (baseline-friendly settings, a keyframe every ``gop_s``)."""
+    """Encode a synthetic clip with libx264 (baseline-friendly settings, a keyframe every ``gop_s``).
+    ``noise`` (0-64) adds random grain so the clip does not compress well (for disk-filling tests)."""
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp" + out.suffix)
@@ -62,8 +64,13 @@ def make_synthetic_clip(
             options["crf"] = "28"
         stream.codec_context.options = options
         stream.codec_context.time_base = Fraction(1, fps)
+        rng = np.random.default_rng(1)
         for i in range(frames):
-            frame = av.VideoFrame.from_ndarray(synthetic_frame(i, width, height), format="rgb24")
+            picture = synthetic_frame(i, width, height)
+            if noise:
+                grain = rng.integers(-noise, noise + 1, size=picture.shape, dtype=np.int16)
+                picture = np.clip(picture.astype(np.int16) + grain, 0, 255).astype(np.uint8)
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
             frame.pts = i
             frame.time_base = Fraction(1, fps)
             for packet in stream.encode(frame):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from vigil.domain.describe import duration_words
 from vigil.domain.records import HealthRow
@@ -17,10 +17,16 @@ log = logging.getLogger(__name__)
 OFFLINE, ONLINE = "camera_offline", "camera_online"
 
 
+# Called when a stream comes back after going down at ``down_us``: salvage what its abandoned writer left.
+ResumeHook = Callable[[str, str, int], None]
+
+
 class RecorderReports:
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, on_resume: ResumeHook | None = None) -> None:
         self._catalog = catalog
+        self._on_resume = on_resume
         self._state: dict[tuple[str, str], tuple[bool, int]] = {}  # (camera, stream) -> (connected, since_us)
+        self._down_at: dict[tuple[str, str], int] = {}
 
     def mark_process_down(self, streams: Iterable[tuple[str, str]], now_us: int) -> None:
         """At start-up (or after a worker died): the time since each stream's last segment is a gap."""
@@ -47,6 +53,9 @@ class RecorderReports:
 
     def _up(self, msg: StreamUp) -> None:
         self._state[(msg.camera_id, msg.stream)] = (True, msg.at_us)
+        down_at = self._down_at.pop((msg.camera_id, msg.stream), None)
+        if down_at is not None and self._on_resume is not None:
+            self._on_resume(msg.camera_id, msg.stream, down_at + 1)
         gap = self._catalog.open_gap_of(msg.camera_id, msg.stream)
         offline = self._catalog.open_event(OFFLINE, msg.camera_id)
         if offline is not None and offline.stream == msg.stream:
@@ -70,6 +79,7 @@ class RecorderReports:
 
     def _down(self, msg: StreamDown) -> None:
         self._state[(msg.camera_id, msg.stream)] = (False, msg.at_us)
+        self._down_at[(msg.camera_id, msg.stream)] = msg.at_us
         last = self._catalog.last_segment(msg.camera_id, msg.stream)
         start = min(last.end_us, msg.at_us) if last is not None and last.end_us > msg.at_us - 120_000_000 else msg.at_us
         self._catalog.open_gap(msg.camera_id, msg.stream, start, msg.cause, msg.detail)

@@ -49,14 +49,18 @@ def recover(
     salvage: SalvageFn,
     probe: ProbeFn,
     streams: set[tuple[str, str]] | None = None,
+    before_us: int | None = None,
 ) -> RecoveryReport:
-    """Recover every stream, or only ``streams`` (after one worker died, while others keep recording)."""
+    """Recover every stream, or only ``streams`` (after one worker died, while others keep recording), or only
+    parts that started before ``before_us`` (a stream that resumed: its new part is being written)."""
     report = RecoveryReport([], [], [])
     known = {s.path for s in catalog.all_segments()}
     found: list[tuple[int, SegmentInfo]] = []
     for part in store.part_files():
         parsed = parse_segment_name(Path(part))
         if parsed is None or (streams is not None and parsed[:2] not in streams):
+            continue
+        if before_us is not None and parsed[2] >= before_us:
             continue
         final = part.removesuffix(PART_SUFFIX)
         facts = salvage(store.absolute(part), store.absolute(final))
@@ -69,7 +73,7 @@ def recover(
         if info is not None:
             found.append((info.start_us, info))
             report.salvaged.append(final)
-    for relpath in store.segment_files():
+    for relpath in [] if before_us is not None else store.segment_files():
         parsed = parse_segment_name(Path(relpath))
         if relpath in known or parsed is None or any(i.path == relpath for _, i in found):
             continue
