@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from vigil.domain.errors import StorageError
-from vigil.domain.segment import Segment, SegmentInfo
-from vigil.domain.segment_names import parse_segment_name
+from vigil.domain.segment import Segment
 from vigil.ports import Catalog, Clock, ProbeFn, SegmentStore
+from vigil.usecases.recovery import segment_info
 
 SERIOUS = {"missing_file", "size_mismatch", "hash_mismatch", "chain_broken", "orphan_file", "interrupted_deletion"}
 
@@ -131,29 +130,14 @@ def _orphans(catalog: Catalog, store: SegmentStore, probe: ProbeFn, known: set[s
         if relpath in known:
             continue
         finding = Finding("orphan_file", relpath, "a segment file with no catalog row")
-        parsed = parse_segment_name(Path(relpath))
-        if repair and parsed is not None:
+        if repair:
             try:
-                facts = probe(store.absolute(relpath))
+                info = segment_info(store, relpath, probe(store.absolute(relpath)), recovered=True)
             except StorageError as exc:
                 finding = Finding("orphan_file", relpath, f"unreadable, left in place: {exc.message}")
             else:
-                catalog.add_segment(
-                    SegmentInfo(
-                        camera_id=parsed[0],
-                        stream=parsed[1],
-                        path=relpath,
-                        start_us=parsed[2],
-                        end_us=parsed[2] + max(1, facts.duration_us),
-                        size_bytes=store.size(relpath) or 0,
-                        sha256=store.sha256(relpath),
-                        codec=facts.codec,
-                        width=facts.width,
-                        height=facts.height,
-                        frame_count=facts.frame_count,
-                        recovered=True,
-                    )
-                )
-                finding = Finding("orphan_file", relpath, "catalogued (marked recovered)", repaired=True)
+                if info is not None:
+                    catalog.add_segment(info)
+                    finding = Finding("orphan_file", relpath, "catalogued (marked recovered)", repaired=True)
         findings.append(finding)
     return findings

@@ -22,7 +22,8 @@ class RecoveryReport:
     discarded: list[str]  # partial files with not one readable frame
 
 
-def _info(store: SegmentStore, relpath: str, facts: SegmentFacts, recovered: bool) -> SegmentInfo | None:
+def segment_info(store: SegmentStore, relpath: str, facts: SegmentFacts, recovered: bool) -> SegmentInfo | None:
+    """The catalog row of a segment file found on disk (times from its name and its readable frames)."""
     parsed = parse_segment_name(Path(relpath))
     if parsed is None:
         return None
@@ -69,7 +70,7 @@ def recover(
             log.warning("camera=%s: %s held no readable frame; removed", parsed[0], part)
             report.discarded.append(part)
             continue
-        info = _info(store, final, facts, recovered=True)
+        info = segment_info(store, final, facts, recovered=True)
         if info is not None:
             found.append((info.start_us, info))
             report.salvaged.append(final)
@@ -83,7 +84,7 @@ def recover(
         if last is not None and parsed[2] < last.end_us - 1_000_000:
             continue  # an old stray file is vigil check's business, not start-up's
         try:
-            info = _info(store, relpath, probe(store.absolute(relpath)), recovered=False)
+            info = segment_info(store, relpath, probe(store.absolute(relpath)), recovered=False)
         except StorageError:
             continue
         if info is not None:
