@@ -107,7 +107,22 @@ async function playChosen() {
 
 $("player-form").addEventListener("submit", (ev) => { ev.preventDefault(); playChosen(); });
 $("camera").addEventListener("change", drawTimeline);
+// A link can open playback directly: #camera=ID&last=SECONDS, or #camera=ID&start=ISO&end=ISO
+function fromLink() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (!params.get("camera")) return false;
+  $("camera").value = params.get("camera");
+  if (params.get("start") && params.get("end")) {
+    $("start").value = toLocalInput(new Date(params.get("start")));
+    $("end").value = toLocalInput(new Date(params.get("end")));
+  } else {
+    setRange(Number(params.get("last")) || 120);
+  }
+  playChosen();
+  return true;
+}
+
 setRange(120);
-refreshCameras().then(drawTimeline);
+refreshCameras().then(() => { if (!fromLink()) drawTimeline(); });
 setInterval(refreshCameras, 5000);
 setInterval(drawTimeline, 30000);
