@@ -24,7 +24,7 @@ from vigil.domain.segment import GapCause, SegmentInfo
 from vigil.domain.segment_names import segment_relpath
 from vigil.domain.timestamps import Repair, TimestampRepairer
 from vigil.domain.wallclock import WallClockMapper
-from vigil.durable_files import part_path, publish_part
+from vigil.durable_files import HashingFile, part_path, publish_part
 from vigil.media.sources import OpenedSource, classify_error, open_source
 from vigil.media.stream_stats import StreamStats
 from vigil.ports import Clock
@@ -68,7 +68,8 @@ class SegmentWriter:
         self.part = part_path(spec.root / segment_relpath(spec.camera_id, spec.stream, start_us))
         self.part.parent.mkdir(parents=True, exist_ok=True)
         self.failed = False
-        self._out = av.open(str(self.part), "w", format="mp4", options=FRAG_OPTIONS)
+        self._file = HashingFile(self.part)
+        self._out = av.open(self._file, "w", format="mp4", options=FRAG_OPTIONS)
         self._stream = self._out.add_stream_from_template(template)
         self.codec = str(template.codec_context.name)
         self.width = int(template.codec_context.width or 0)
@@ -92,7 +93,8 @@ class SegmentWriter:
         relpath = segment_relpath(self.spec.camera_id, self.spec.stream, self.start_us)
         final = self.spec.root / relpath
         final.parent.mkdir(parents=True, exist_ok=True)
-        size, digest = publish_part(self.part, final)
+        self._file.close()
+        size, digest = publish_part(self.part, final, self._file.sha256())
         return SegmentInfo(
             camera_id=self.spec.camera_id,
             stream=self.spec.stream,
@@ -113,6 +115,8 @@ class SegmentWriter:
             self._out.close()
         except Exception:
             log.warning("camera=%s: could not close %s cleanly", self.spec.camera_id, self.part, exc_info=True)
+        finally:
+            self._file.close()
 
 
 class StreamRecorder:
@@ -202,7 +206,7 @@ class StreamRecorder:
                     break
                 now = self._clock.now_us()
                 wall = mapper.wall(fixed.dts, now)
-                if packet.is_keyframe and (writer is None or wall - writer.start_us >= segment_us):
+                if packet.is_keyframe and (writer is None or wall - self._start_of(writer, mapper) >= segment_us):
                     writer = self._rotate(writer, mapper, fixed.dts, source.stream)
                 last_wall = wall
                 if writer is None:
@@ -229,10 +233,14 @@ class StreamRecorder:
                 return stop.wait(delay_us / 1e6)
         return False
 
+    def _start_of(self, writer: SegmentWriter, mapper: WallClockMapper) -> int:
+        """The segment's start with the current anchor (it moves back while the connect burst drains), never
+        before the end of the segment before it."""
+        return max(mapper.mapped(writer.start_dts), self._last_end)
+
     def _finish(self, writer: SegmentWriter, mapper: WallClockMapper, end_us: int) -> SegmentInfo:
-        """Publish a segment with its start settled (the anchor may have moved back since it opened), never
-        overlapping the segment before it."""
-        start = max(mapper.mapped(writer.start_dts), self._last_end)
+        """Publish a segment with its start settled, never overlapping the segment before it."""
+        start = self._start_of(writer, mapper)
         info = writer.finish(max(end_us, start + 1), start_us=start)
         self._last_end = info.end_us
         return info

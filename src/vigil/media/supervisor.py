@@ -137,7 +137,10 @@ class RecorderSupervisor:
         worker.delay_s = min(worker.delay_s * 2, self._max_delay)
 
     def stop(self, timeout_s: float = 20.0) -> None:
+        """Stop the monitor first (so nothing is respawned meanwhile), then SIGTERM every worker, wait, kill."""
         self._stopping.set()
+        if self._monitor.is_alive():
+            self._monitor.join(5)
         for worker in self._workers:
             if worker.process is not None and worker.process.is_alive():
                 worker.process.terminate()  # SIGTERM: the worker closes its segments and exits
@@ -150,5 +153,3 @@ class RecorderSupervisor:
                 log.warning("recorder worker for %s did not stop; killing it", worker.names)
                 worker.process.kill()
                 worker.process.join(5)
-        if self._monitor.is_alive():
-            self._monitor.join(2)
