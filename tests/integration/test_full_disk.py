@@ -44,17 +44,15 @@ def sample_usage(path, stop, peaks):
         time.sleep(0.05)
 
 
+def on_volume(tmp_path, volume, clip, **storage):
+    """A node recording ``clip`` onto the small volume; its catalog stays off the volume."""
+    storage = {"root": str(volume / "rec"), "catalog_url": f"sqlite:///{tmp_path / 'vigil.db'}", **storage}
+    config, _ = node_config(tmp_path, {"door": f"file://{clip}"}, storage=storage)
+    return config
+
+
 def test_retention_runs_ahead_so_the_volume_never_fills(tmp_path, small_volume, heavy_clip):
-    config, _ = node_config(
-        tmp_path,
-        {"door": f"file://{heavy_clip}"},
-        storage={
-            "root": str(small_volume / "rec"),
-            "catalog_url": f"sqlite:///{tmp_path / 'vigil.db'}",
-            "max_percent": 85,
-            "reserve_free": 256 * 1024,
-        },
-    )
+    config = on_volume(tmp_path, small_volume, heavy_clip, max_percent=85, reserve_free=256 * 1024)
     node = Vigil(config, tmp_path)
     stop, peaks = threading.Event(), []
     sampler = threading.Thread(target=sample_usage, args=(small_volume, stop, peaks), daemon=True)
@@ -74,17 +72,7 @@ def test_retention_runs_ahead_so_the_volume_never_fills(tmp_path, small_volume, 
 def test_a_full_disk_stops_recording_without_loss_and_it_resumes(tmp_path, small_volume, heavy_clip):
     ballast = small_volume / "ballast.bin"
     ballast.write_bytes(os.urandom(2 * MB))
-    config, _ = node_config(
-        tmp_path,
-        {"door": f"file://{heavy_clip}"},
-        storage={
-            "root": str(small_volume / "rec"),
-            "catalog_url": f"sqlite:///{tmp_path / 'vigil.db'}",
-            "min_retention_days": 30,
-            "max_percent": 100,
-            "reserve_free": 0,
-        },
-    )
+    config = on_volume(tmp_path, small_volume, heavy_clip, min_retention_days=30, max_percent=100, reserve_free=0)
     node = Vigil(config, tmp_path)
     node.start()
     try:
