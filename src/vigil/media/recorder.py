@@ -181,8 +181,8 @@ class StreamRecorder:
         return False
 
     # --- one connection ---------------------------------------------------------------------------
-    def _record(self, source: OpenedSource, stop: threading.Event) -> bool:
-        """Record until the source fails (raises) or ``stop`` is set. Returns whether any packet came."""
+    def _record(self, source: OpenedSource, stop: threading.Event) -> None:
+        """Record until the source fails (raises) or ``stop`` is set."""
         spec, tb = self.spec, Fraction(source.stream.time_base)
         rate = source.stream.average_rate or source.stream.guessed_rate or 25
         frame_ticks = max(1, round(1 / (Fraction(rate) * tb)))
@@ -223,7 +223,6 @@ class StreamRecorder:
             raise
         if writer is not None:
             self._emit(SegmentClosed(self._finish(writer, mapper, last_wall + frame_us)))
-        return connected
 
     def _pace(self, mapper: WallClockMapper, dts: int, stop: threading.Event) -> bool:
         """Hold a simulation file's packet until its time comes; True when stopped meanwhile."""

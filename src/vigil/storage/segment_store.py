@@ -34,16 +34,19 @@ class LocalSegmentStore:
             if not any(path.parent.iterdir()):
                 path.parent.rmdir()
 
-    def _glob(self, suffix: str) -> list[str]:
-        if not self.root.is_dir():
+    def _glob(self, suffix: str, under: str | None) -> list[str]:
+        """Files ending in ``suffix`` in every stream's day folders, or only under ``camera/stream``."""
+        base = self.root / under if under else self.root
+        if not base.is_dir():
             return []
-        return sorted(str(p.relative_to(self.root)) for p in self.root.glob(f"*/*/*/*{suffix}") if p.is_file())
+        pattern = f"*/*{suffix}" if under else f"*/*/*/*{suffix}"
+        return sorted(str(p.relative_to(self.root)) for p in base.glob(pattern) if p.is_file())
 
-    def segment_files(self) -> list[str]:
-        return self._glob(SEGMENT_SUFFIX)
+    def segment_files(self, under: str | None = None) -> list[str]:
+        return self._glob(SEGMENT_SUFFIX, under)
 
-    def part_files(self) -> list[str]:
-        return self._glob(SEGMENT_SUFFIX + PART_SUFFIX)
+    def part_files(self, under: str | None = None) -> list[str]:
+        return self._glob(SEGMENT_SUFFIX + PART_SUFFIX, under)
 
     def usage(self) -> DiskUsage:
         self.root.mkdir(parents=True, exist_ok=True)

@@ -52,45 +52,64 @@ def recover(
     streams: set[tuple[str, str]] | None = None,
     before_us: int | None = None,
 ) -> RecoveryReport:
-    """Recover every stream, or only ``streams`` (after one worker died, while others keep recording), or only
-    parts that started before ``before_us`` (a stream that resumed: its new part is being written)."""
+    """Recover every stream (start-up), or only ``streams`` (a worker died while others keep recording), or
+    only parts that started before ``before_us`` (a stream that resumed: its new part is being written).
+    Only the folders of the streams concerned are read, and only recent catalog rows."""
     report = RecoveryReport([], [], [])
-    known = {s.path for s in catalog.all_segments()}
-    found: list[tuple[int, SegmentInfo]] = []
-    for part in store.part_files():
-        parsed = parse_segment_name(Path(part))
-        if parsed is None or (streams is not None and parsed[:2] not in streams):
-            continue
-        if before_us is not None and parsed[2] >= before_us:
-            continue
-        final = part.removesuffix(PART_SUFFIX)
-        facts = salvage(store.absolute(part), store.absolute(final))
-        store.delete(part)
-        if facts is None:
-            log.warning("camera=%s: %s held no readable frame; removed", parsed[0], part)
-            report.discarded.append(part)
-            continue
-        info = segment_info(store, final, facts, recovered=True)
-        if info is not None:
-            found.append((info.start_us, info))
-            report.salvaged.append(final)
-    for relpath in [] if before_us is not None else store.segment_files():
+    folders: list[str | None] = [None] if streams is None else [f"{cam}/{stream}" for cam, stream in sorted(streams)]
+    found: dict[str, SegmentInfo] = {}
+    for folder in folders:
+        for part in store.part_files(folder):
+            parsed = parse_segment_name(Path(part))
+            if parsed is None or (before_us is not None and parsed[2] >= before_us):
+                continue
+            final = part.removesuffix(PART_SUFFIX)
+            facts = salvage(store.absolute(part), store.absolute(final))
+            store.delete(part)
+            if facts is None:
+                log.warning("camera=%s: %s held no readable frame; removed", parsed[0], part)
+                report.discarded.append(part)
+                continue
+            info = segment_info(store, final, facts, recovered=True)
+            if info is not None:
+                found[final] = info
+                report.salvaged.append(final)
+    if before_us is None:
+        for folder in folders:
+            _adopt_recent(catalog, store, probe, folder, found, report)
+    for info in sorted(found.values(), key=lambda i: i.start_us):
+        catalog.add_segment(info)
+        log.info("camera=%s: catalogued recovered segment %s", info.camera_id, info.path)
+    return report
+
+
+def _adopt_recent(
+    catalog: Catalog,
+    store: SegmentStore,
+    probe: ProbeFn,
+    folder: str | None,
+    found: dict[str, SegmentInfo],
+    report: RecoveryReport,
+) -> None:
+    """Finished files newer than their stream's last row (the process died between rename and insert).
+    Older stray files are ``vigil check``'s business, not start-up's."""
+    recent: dict[tuple[str, str], tuple[int, set[str]]] = {}
+    for relpath in store.segment_files(folder):
         parsed = parse_segment_name(Path(relpath))
-        if relpath in known or parsed is None or any(i.path == relpath for _, i in found):
+        if parsed is None or relpath in found:
             continue
-        if streams is not None and parsed[:2] not in streams:
+        key = (parsed[0], parsed[1])
+        if key not in recent:
+            last = catalog.last_segment(*key)
+            floor = last.end_us - 1_000_000 if last is not None else -(2**62)
+            recent[key] = (floor, {s.path for s in catalog.segments(*key, start_us=floor)} if last else set())
+        floor, known = recent[key]
+        if parsed[2] < floor or relpath in known:
             continue
-        last = catalog.last_segment(parsed[0], parsed[1])
-        if last is not None and parsed[2] < last.end_us - 1_000_000:
-            continue  # an old stray file is vigil check's business, not start-up's
         try:
             info = segment_info(store, relpath, probe(store.absolute(relpath)), recovered=False)
         except StorageError:
             continue
         if info is not None:
-            found.append((info.start_us, info))
+            found[relpath] = info
             report.adopted.append(relpath)
-    for _, info in sorted(found, key=lambda item: item[0]):
-        catalog.add_segment(info)
-        log.info("camera=%s: catalogued recovered segment %s", info.camera_id, info.path)
-    return report
