@@ -89,17 +89,17 @@ class CpuMeter:
                 self._procs[pid] = psutil.Process(pid)
             except psutil.NoSuchProcess:
                 continue
-        self._first: dict[int, float] = {}
-        self._last: dict[int, float] = {}
+        self._first: dict[int, tuple[float, float]] = {}
+        self._last: dict[int, tuple[float, float]] = {}
         self._t0 = self._t1 = 0.0
 
     @staticmethod
-    def _read(proc: psutil.Process) -> float | None:
+    def _read(proc: psutil.Process) -> tuple[float, float] | None:
         try:
             times = proc.cpu_times()
         except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
             return None
-        return float(times.user + times.system)
+        return float(times.user), float(times.system)
 
     def start(self) -> None:
         self._t0 = time.monotonic()
@@ -118,7 +118,15 @@ class CpuMeter:
         """(CPU seconds, wall seconds) of the window."""
         self.sample()
         self._t1 = time.monotonic()
-        return sum(self._last[pid] - self._first[pid] for pid in self._first), self._t1 - self._t0
+        return self.user_s + self.system_s, self._t1 - self._t0
+
+    @property
+    def user_s(self) -> float:
+        return sum(self._last[pid][0] - self._first[pid][0] for pid in self._first)
+
+    @property
+    def system_s(self) -> float:
+        return sum(self._last[pid][1] - self._first[pid][1] for pid in self._first)
 
     @property
     def processes(self) -> int:
@@ -208,6 +216,7 @@ class SideResult:
     startup_s: float = 0.0
     window_s: float = 0.0
     cpu_s: float = 0.0
+    system_cpu_s: float = 0.0  # the kernel's share of cpu_s
     processes: int = 0
     sim_cpu_s: float = 0.0
     main_cpu_s: float = 0.0  # the bench process itself (it drains Vigil's reports)
@@ -239,6 +248,11 @@ class SideResult:
         return 100.0 * self.cpu_s / self.window_s / self.streams if self.window_s > 0 else math.nan
 
     @property
+    def system_share(self) -> float:
+        """The kernel's share of the recording processes' CPU."""
+        return self.system_cpu_s / self.cpu_s if self.cpu_s > 0 else math.nan
+
+    @property
     def sim_cpu_pct(self) -> float:
         return 100.0 * self.sim_cpu_s / self.window_s if self.window_s > 0 else math.nan
 
@@ -249,7 +263,7 @@ class SideResult:
             f"[{self.side} #{self.run}] {self.streams} streams, up after {self.startup_s:.1f} s, window "
             f"{self.window_s:.1f} s, {self.processes} processes, stop {self.stop_s:.1f} s",
             f"  CPU {self.cpu_pct_per_stream:.3f}% of a core per stream ({100 * self.cpu_s / self.window_s:.1f}% "
-            f"total); simulator {self.sim_cpu_pct:.1f}% total",
+            f"total, {100 * self.system_share:.0f}% of it in the kernel); simulator {self.sim_cpu_pct:.1f}% total",
             f"  frames expected {self.frames.expected}, recorded {self.frames.recorded}, lost {self.frames.lost} "
             f"(max {self.frames.lost_max_stream} in one stream, {self.frames.streams_with_loss} streams), "
             f"{self.frames.in_file_gaps} missing inside files; {self.frames.extra} beyond the timestamp span",
@@ -384,6 +398,7 @@ def run_vigil(
                 backlog.sample()
                 next_sample += 1.0
         result.cpu_s, result.window_s = meter.stop()
+        result.system_cpu_s = meter.system_s
         result.sim_cpu_s, _ = sim_meter.stop()
         result.main_cpu_s = sum(me.cpu_times()[:2]) - main0
         window_end_us = time.time_ns() // 1000
@@ -583,6 +598,7 @@ def run_ffmpeg(
             meter.sample()
             backlog.sample()
         result.cpu_s, result.window_s = meter.stop()
+        result.system_cpu_s = meter.system_s
         result.sim_cpu_s, _ = sim_meter.stop()
         result.processes = meter.processes
         backlog.into(result)
@@ -809,6 +825,8 @@ def summarise(
         "cpu_ratio_vigil_over_ffmpeg": round(ratio, 3),
         "vigil_cpu_runs": [round(r.cpu_pct_per_stream, 4) for r in vigil],
         "ffmpeg_cpu_runs": [round(r.cpu_pct_per_stream, 4) for r in ffmpeg],
+        "vigil_kernel_share": round(_mean([r.system_share for r in vigil]), 3),
+        "ffmpeg_kernel_share": round(_mean([r.system_share for r in ffmpeg]), 3),
         "vigil_expected_frames": sum(r.frames.expected for r in vigil),
         "vigil_lost_frames": lost,
         "vigil_lost_frames_max_stream": max((r.frames.lost_max_stream for r in vigil), default=0),

@@ -24,7 +24,7 @@ from vigil.domain.segment import GapCause, SegmentInfo
 from vigil.domain.segment_names import segment_relpath
 from vigil.domain.timestamps import Repair, TimestampRepairer
 from vigil.domain.wallclock import WallClockMapper
-from vigil.durable_files import HashingFile, part_path, publish_part
+from vigil.durable_files import part_path, publish_part
 from vigil.media.sources import OpenedSource, classify_error, open_source
 from vigil.media.stream_stats import StreamStats
 from vigil.ports import Clock
@@ -68,8 +68,8 @@ class SegmentWriter:
         self.part = part_path(spec.root / segment_relpath(spec.camera_id, spec.stream, start_us))
         self.part.parent.mkdir(parents=True, exist_ok=True)
         self.failed = False
-        self._file = HashingFile(self.part)
-        self._out = av.open(self._file, "w", format="mp4", options=FRAG_OPTIONS)
+        # FFmpeg writes the file itself: a Python file object would put an interpreter call on every 32 KB write.
+        self._out = av.open(str(self.part), "w", format="mp4", options=FRAG_OPTIONS)
         self._stream = self._out.add_stream_from_template(template)
         self.codec = str(template.codec_context.name)
         self.width = int(template.codec_context.width or 0)
@@ -93,8 +93,7 @@ class SegmentWriter:
         relpath = segment_relpath(self.spec.camera_id, self.spec.stream, self.start_us)
         final = self.spec.root / relpath
         final.parent.mkdir(parents=True, exist_ok=True)
-        self._file.close()
-        size, digest = publish_part(self.part, final, self._file.sha256())
+        size, digest = publish_part(self.part, final)  # hashed from the page cache, just written
         return SegmentInfo(
             camera_id=self.spec.camera_id,
             stream=self.spec.stream,
@@ -115,8 +114,6 @@ class SegmentWriter:
             self._out.close()
         except Exception:
             log.warning("camera=%s: could not close %s cleanly", self.spec.camera_id, self.part, exc_info=True)
-        finally:
-            self._file.close()
 
 
 class StreamRecorder:
