@@ -22,6 +22,8 @@ unit: setup
 
 bench-quick: setup
 	.venv/bin/python bench/recording.py --quick
+	.venv/bin/python bench/recorder_cost.py --quick
+	.venv/bin/python bench/motion.py --quick
 
 clean:
 	rm -rf vigil-demo .vigil-cache .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Picture analysis: motion, detectors, tracking, rules and camera-fault checks (numpy/OpenCV, no I/O)."""
