@@ -25,6 +25,7 @@ bench-quick: setup
 	.venv/bin/python bench/recorder_cost.py --quick
 	.venv/bin/python bench/motion.py --quick
 	.venv/bin/python bench/faults.py --quick
+	.venv/bin/python bench/people.py --quick
 
 clean:
 	rm -rf vigil-demo .vigil-cache .pytest_cache .mypy_cache .ruff_cache
