@@ -60,8 +60,11 @@ def test_labels_never_mix():
 def test_a_track_ends_after_it_has_been_missing_long_enough():
     tracker = Tracker(FPS, TrackerSettings(max_missed_s=1.0))
     run(tracker, [[person(10, 50)]] * 3)
-    run(tracker, [[]] * 6, start=3)
-    assert tracker.tracks == []
+    ended = []
+    for k in range(6):
+        tracker.update([], (3 + k) * STEP)
+        ended += tracker.ended
+    assert tracker.tracks == [] and ended == [1], "the end is reported once, for the rules"
 
 
 def test_a_parked_object_is_stationary_and_a_walker_is_not():

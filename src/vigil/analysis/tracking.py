@@ -116,6 +116,7 @@ class Tracker:
     fps: float
     settings: TrackerSettings = field(default_factory=TrackerSettings)
     tracks: list[Track] = field(default_factory=list)
+    ended: list[int] = field(default_factory=list)  # confirmed tracks that ended at the last update
     _next_id: int = 1
 
     def update(
@@ -138,6 +139,7 @@ class Tracker:
             track.missed += 1
         self.tracks += [self._start(det, at_us, looks.get(id(det))) for det in new]
         max_missed = max(1, round(s.max_missed_s * self.fps))
+        self.ended = [t.track_id for t in self.tracks if t.missed > max_missed and t.confirmed]
         self.tracks = [t for t in self.tracks if t.missed <= max_missed]
         return [t for t in seen if t.confirmed]
 
