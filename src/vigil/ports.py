@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from vigil.domain.records import EventRecord, HealthRow, LedgerEntry
+from vigil.domain.reports import Message
 from vigil.domain.retention import StoredSegment
 from vigil.domain.segment import Gap, GapCause, Segment, SegmentInfo
 
@@ -57,7 +58,7 @@ class Catalog(Protocol):
         end_us: int | None = None,
         data: dict[str, Any] | None = None,
     ) -> int: ...
-    def end_event(self, event_id: int, end_us: int) -> None: ...
+    def end_event(self, event_id: int, end_us: int, description: str | None = None) -> None: ...
     def open_event(self, type_: str, camera_id: str | None = None) -> EventRecord | None: ...
     def events(
         self,
@@ -106,3 +107,11 @@ class SegmentFacts:
 ProbeFn = Callable[[Path], SegmentFacts]
 # Salvage a partial file into a clean one at the second path; None when nothing was readable.
 SalvageFn = Callable[[Path, Path], SegmentFacts | None]
+
+
+class FrameAnalyser(Protocol):
+    """One camera's picture analysis, fed small luminance frames (numpy arrays) with their wall time."""
+
+    def feed(self, gray: Any, at_us: int) -> list[Message]: ...
+
+    def stop(self, at_us: int) -> list[Message]: ...

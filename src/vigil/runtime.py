@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vigil.analysis.camera import AnalysisSettings, CameraAnalysis
 from vigil.api.app import create_app
 from vigil.api.deps import ApiDeps
 from vigil.config.models import Config
 from vigil.domain.errors import StorageError
+from vigil.media.analysis_worker import AnalysisJob
 from vigil.media.clip import ClipPart, write_clip
 from vigil.media.probe import probe_segment, salvage_segment
 from vigil.media.recorder import StreamSpec
@@ -205,3 +207,9 @@ class Vigil:
 
     def app(self) -> Any:
         return create_app(self.api_deps())
+
+
+def camera_analysis_for(job: AnalysisJob) -> CameraAnalysis:
+    """The analyser of one camera, built inside its analysis worker (a top-level function: it is pickled by
+    name when the worker process is spawned)."""
+    return CameraAnalysis(job.camera_id, job.stream, AnalysisSettings(fps=job.fps))

@@ -1,8 +1,9 @@
-"""What recorder workers tell the main process (small metadata only; frames never cross this way)."""
+"""What recorder and analysis workers tell the main process (small metadata only; frames never cross this way)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from vigil.domain.segment import GapCause, SegmentInfo
 
@@ -42,4 +43,27 @@ class HealthSample:
     error: str = ""
 
 
-Message = SegmentClosed | StreamUp | StreamDown | HealthSample
+@dataclass(frozen=True, slots=True)
+class AnalysisEvent:
+    """Something the analysis saw. ``end_us`` None: it goes on until an :class:`AnalysisEventEnd` with the same
+    camera and ``key`` (one open event per key and camera, e.g. ``motion`` or ``fault:black``)."""
+
+    camera_id: str
+    stream: str
+    key: str
+    type: str  # the event type: motion, fault, or a rule's kind
+    start_us: int
+    end_us: int | None
+    description: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisEventEnd:
+    camera_id: str
+    key: str
+    end_us: int
+    description: str = ""  # replaces the event's description when given (e.g. with the duration)
+
+
+Message = SegmentClosed | StreamUp | StreamDown | HealthSample | AnalysisEvent | AnalysisEventEnd

@@ -1,4 +1,7 @@
-"""Starts recorder worker processes, restarts any that die (with back-off), and stops them cleanly."""
+"""Starts worker processes (recorders, analysers), restarts any that die (with back-off), stops them cleanly.
+
+A worker is ``target(specs, conn, log_level, *extra_args)`` run in a spawned process; it sends its reports up
+its own pipe ``conn`` and stops on SIGTERM (see :mod:`vigil.media.worker`)."""
 
 from __future__ import annotations
 
@@ -9,22 +12,31 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
-from typing import Any
+from typing import Any, Protocol
 
 from vigil.domain.reports import Message
-from vigil.media.recorder import StreamSpec
 from vigil.media.worker import worker_main
 
 log = logging.getLogger(__name__)
 _ctx = mp.get_context("spawn")
 
 # Called in the monitor thread when a worker died, before it is restarted: (its streams, exit code).
-WorkerExit = Callable[[Sequence[StreamSpec], int | None], None]
+WorkerExit = Callable[[Sequence[Any], int | None], None]
+
+
+class StreamJob(Protocol):
+    """What a worker is given per stream: at least which camera and stream it is."""
+
+    @property
+    def camera_id(self) -> str: ...
+
+    @property
+    def stream(self) -> str: ...
 
 
 @dataclass
 class _Worker:
-    specs: list[StreamSpec]
+    specs: list[Any]
     process: Any = None
     conn: Any = None  # receiving end of this worker's pipe
     started_at: float = 0.0
@@ -34,21 +46,26 @@ class _Worker:
     names: str = field(default="")
 
 
-class RecorderSupervisor:
+class WorkerSupervisor:
     def __init__(
         self,
-        groups: Sequence[Sequence[StreamSpec]],
+        groups: Sequence[Sequence[StreamJob]],
         on_exit: WorkerExit,
         max_delay_s: float = 30.0,
         log_level: int = logging.INFO,
+        *,
+        target: Callable[..., None] = worker_main,
+        extra_args: tuple[Any, ...] = (),
+        role: str = "recorder",
     ) -> None:
+        self._target, self._extra_args, self._role = target, extra_args, role
         self._conns_lock = threading.Lock()
         self._workers = [_Worker(list(g), names=",".join(f"{s.camera_id}/{s.stream}" for s in g)) for g in groups if g]
         self._on_exit = on_exit
         self._max_delay = max_delay_s
         self._stopping = threading.Event()
         self._log_level = log_level
-        self._monitor = threading.Thread(target=self._watch, name="recorder-supervisor", daemon=True)
+        self._monitor = threading.Thread(target=self._watch, name=f"{role}-supervisor", daemon=True)
 
     @property
     def pids(self) -> list[int]:
@@ -77,7 +94,7 @@ class RecorderSupervisor:
                 log.debug("worker pipe closed: %s", exc)
                 self._drop_conn(conn)
             except Exception:
-                log.exception("unreadable report from a recorder worker")
+                log.exception("unreadable report from a %s worker", self._role)
                 self._drop_conn(conn)
         return messages
 
@@ -91,9 +108,9 @@ class RecorderSupervisor:
     def _spawn(self, worker: _Worker) -> None:
         receiver, sender = _ctx.Pipe(duplex=False)
         worker.process = _ctx.Process(
-            target=worker_main,
-            args=(worker.specs, sender, self._log_level),
-            name=f"vigil-recorder[{worker.names}]",
+            target=self._target,
+            args=(worker.specs, sender, self._log_level, *self._extra_args),
+            name=f"vigil-{self._role}[{worker.names}]",
             daemon=False,
         )
         worker.process.start()
@@ -104,7 +121,7 @@ class RecorderSupervisor:
             worker.conn = receiver
         worker.started_at = time.monotonic()
         worker.restart_at = None
-        log.info("recorder worker pid=%s started for %s", worker.process.pid, worker.names)
+        log.info("%s worker pid=%s started for %s", self._role, worker.process.pid, worker.names)
 
     def _watch(self) -> None:
         while not self._stopping.wait(0.5):
@@ -124,7 +141,8 @@ class RecorderSupervisor:
             return
         code = worker.process.exitcode
         log.error(
-            "recorder worker for %s died (exit code %s); restarting in %.0f s",
+            "%s worker for %s died (exit code %s); restarting in %.0f s",
+            self._role,
             worker.names,
             code,
             worker.delay_s,
@@ -150,6 +168,9 @@ class RecorderSupervisor:
                 continue
             worker.process.join(max(0.1, deadline - time.monotonic()))
             if worker.process.is_alive():
-                log.warning("recorder worker for %s did not stop; killing it", worker.names)
+                log.warning("%s worker for %s did not stop; killing it", self._role, worker.names)
                 worker.process.kill()
                 worker.process.join(5)
+
+
+RecorderSupervisor = WorkerSupervisor  # the recorder is the default target

@@ -327,9 +327,12 @@ class SqlCatalog:
             assert new_id is not None
             return int(new_id[0])
 
-    def end_event(self, event_id: int, end_us: int) -> None:
+    def end_event(self, event_id: int, end_us: int, description: str | None = None) -> None:
+        values: dict[str, Any] = {"end_us": end_us}
+        if description:
+            values["description"] = description
         with self._write() as conn:
-            conn.execute(update(t.events).where(t.events.c.id == event_id).values(end_us=end_us))
+            conn.execute(update(t.events).where(t.events.c.id == event_id).values(**values))
 
     def open_event(self, type_: str, camera_id: str | None = None) -> EventRecord | None:
         c = t.events.c

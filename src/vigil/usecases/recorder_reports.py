@@ -48,7 +48,7 @@ class RecorderReports:
             self._up(msg)
         elif isinstance(msg, StreamDown):
             self._down(msg)
-        else:
+        elif isinstance(msg, HealthSample):
             self._health(msg)
 
     def _up(self, msg: StreamUp) -> None:

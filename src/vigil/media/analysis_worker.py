@@ -1,0 +1,122 @@
+"""An analysis worker process: decodes each camera's analysis stream at the analysis rate and hands the small
+luminance frames to that camera's analyser, sending what it reports up the worker's pipe.
+
+Started by :class:`vigil.media.supervisor.WorkerSupervisor` with ``target=analysis_worker_main``. The analyser
+is built inside the worker by ``factory(job)`` (a top-level function given by the composition root, so this
+module never imports the analysis package): it needs only ``feed(gray, at_us)`` and ``stop(at_us)``.
+Recording runs in other processes; nothing here can stop it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from vigil.domain.errors import SourceError
+from vigil.media.sources import OpenedSource, open_source
+from vigil.media.worker import PipeSender
+from vigil.ports import Clock, FrameAnalyser, SystemClock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisJob:
+    camera_id: str
+    stream: str
+    url: str  # with credentials: never log it
+    display_url: str
+    fps: float = 5.0
+    width: int = 320  # the analysed frame's width; the height keeps the picture's aspect (even)
+    timeout_s: float = 10.0
+    reconnect_initial_s: float = 1.0
+    reconnect_max_s: float = 30.0
+
+
+AnalyserFactory = Callable[[AnalysisJob], FrameAnalyser]
+
+
+class StreamAnalyser:
+    """One camera's decode-and-analyse loop, reconnecting with back-off."""
+
+    def __init__(self, job: AnalysisJob, analyser: FrameAnalyser, send: Callable[[Any], None], clock: Clock) -> None:
+        self.job, self._analyser, self._send, self._clock = job, analyser, send, clock
+        self.frames = 0
+
+    def run(self, stop: threading.Event) -> None:
+        delay = self.job.reconnect_initial_s
+        while not stop.is_set():
+            try:
+                source = open_source(self.job.url, display_url=self.job.display_url, timeout_s=self.job.timeout_s)
+            except SourceError as exc:
+                log.info("camera=%s: analysis cannot open the stream: %s", self.job.camera_id, exc.message)
+            else:
+                try:
+                    self._analyse(source, stop)
+                    delay = self.job.reconnect_initial_s
+                except Exception as exc:
+                    log.warning("camera=%s: analysis stream failed: %s", self.job.camera_id, exc)
+                finally:
+                    source.close()
+                    for msg in self._analyser.stop(self._clock.now_us()):
+                        self._send(msg)
+            if stop.wait(delay):
+                return
+            delay = min(delay * 2, self.job.reconnect_max_s)
+
+    def _analyse(self, source: OpenedSource, stop: threading.Event) -> None:
+        period_us = int(1e6 / self.job.fps)
+        next_us = 0
+        started = time.monotonic()
+        first: float | None = None
+        for packet in source.packets():
+            if stop.is_set():
+                return
+            for frame in packet.decode():
+                if source.loop and frame.time is not None:  # a simulation file: keep real-time pace
+                    first = frame.time if first is None else first
+                    ahead = (frame.time - first) - (time.monotonic() - started)
+                    if ahead > 0 and stop.wait(ahead):
+                        return
+                now = self._clock.now_us()
+                if now < next_us:
+                    continue
+                next_us = max(next_us + period_us, now - period_us)
+                width = self.job.width
+                height = max(2, round(frame.height * width / frame.width / 2) * 2)
+                gray = frame.reformat(width=width, height=height, format="gray").to_ndarray()
+                self.frames += 1
+                for msg in self._analyser.feed(gray, now):
+                    self._send(msg)
+
+
+def analysis_worker_main(jobs: list[AnalysisJob], conn: Any, log_level: int, factory: AnalyserFactory) -> None:
+    """Analyse until SIGTERM or until the parent is gone."""
+    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    send, clock = PipeSender(conn), SystemClock()
+    threads = [
+        threading.Thread(
+            target=StreamAnalyser(job, factory(job), send, clock).run,
+            args=(stop,),
+            name=f"analyse-{job.camera_id}",
+            daemon=True,
+        )
+        for job in jobs
+    ]
+    for thread in threads:
+        thread.start()
+    while not stop.wait(1.0):
+        if os.getppid() != parent:
+            stop.set()
+    for thread in threads:
+        thread.join(timeout=10)
