@@ -13,21 +13,23 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from vigil.analysis.camera import AnalysisSettings, CameraAnalysis
 from vigil.api.app import create_app
 from vigil.api.deps import ApiDeps
 from vigil.config.models import Config
 from vigil.domain.errors import StorageError
-from vigil.media.analysis_worker import AnalysisJob
+from vigil.media.analysis_worker import AnalysisJob, analysis_worker_main
 from vigil.media.clip import ClipPart, write_clip
 from vigil.media.probe import probe_segment, salvage_segment
 from vigil.media.recorder import StreamSpec
-from vigil.media.supervisor import RecorderSupervisor
+from vigil.media.supervisor import RecorderSupervisor, WorkerSupervisor
 from vigil.ports import Clock, SegmentFacts, SystemClock
 from vigil.storage.catalog import SqlCatalog, sqlite_url
 from vigil.storage.segment_store import LocalSegmentStore
+from vigil.usecases.analysis_reports import AnalysisReports
 from vigil.usecases.playback import clip_sources
 from vigil.usecases.recorder_reports import RecorderReports
 from vigil.usecases.recovery import RecoveryReport, recover
@@ -60,6 +62,9 @@ def salvage_facts(partial: Path, out: Path) -> SegmentFacts | None:
     return None if p is None else SegmentFacts(p.codec, p.width, p.height, p.frame_count, p.duration_us)
 
 
+T = TypeVar("T")
+
+
 def stream_specs(config: Config, root: Path) -> list[StreamSpec]:
     rec = config.recording
     return [
@@ -81,8 +86,37 @@ def stream_specs(config: Config, root: Path) -> list[StreamSpec]:
     ]
 
 
-def groups(specs: Sequence[StreamSpec], per_worker: int) -> list[list[StreamSpec]]:
+def groups(specs: Sequence[T], per_worker: int) -> list[list[T]]:
     return [list(specs[i : i + per_worker]) for i in range(0, len(specs), per_worker)]
+
+
+def analysis_jobs(config: Config) -> list[AnalysisJob]:
+    """One job per analysed camera: its sub stream when it has one (and ``stream`` is auto), else main."""
+    if not config.analysis.enabled:
+        return []
+    jobs = []
+    for cam in config.cameras:
+        if not (cam.enabled and cam.analysis.enabled and (cam.analysis.motion or cam.analysis.faults)):
+            continue
+        use_sub = cam.streams.sub is not None and cam.analysis.stream in ("auto", "sub")
+        stream = cam.streams.sub if use_sub and cam.streams.sub is not None else cam.streams.main
+        jobs.append(
+            AnalysisJob(
+                camera_id=cam.id,
+                stream="sub" if use_sub else "main",
+                url=stream.open_url(),
+                display_url=stream.display_url(),
+                fps=config.analysis.fps,
+                width=config.analysis.width,
+                timeout_s=config.recording.socket_timeout_s,
+                reconnect_initial_s=config.recording.reconnect_initial_s,
+                reconnect_max_s=config.recording.reconnect_max_s,
+                motion=cam.analysis.motion,
+                faults=cam.analysis.faults,
+                timezone=config.site.timezone,
+            )
+        )
+    return jobs
 
 
 def open_storage(config: Config, base_dir: Path) -> tuple[Paths, SqlCatalog, LocalSegmentStore]:
@@ -107,6 +141,15 @@ class Vigil:
         self.sweeper = RetentionSweeper(config, self.catalog, self.store, self.clock)
         self.specs = stream_specs(config, self.paths.root)
         self.supervisor = RecorderSupervisor(groups(self.specs, config.recording.streams_per_worker), self._worker_died)
+        self.analysis_reports = AnalysisReports(self.catalog)
+        self.jobs = analysis_jobs(config)
+        self.analysers = WorkerSupervisor(
+            groups(self.jobs, config.analysis.cameras_per_worker),
+            self._analyser_died,
+            target=analysis_worker_main,
+            extra_args=(camera_analysis_for,),
+            role="analysis",
+        )
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -122,18 +165,27 @@ class Vigil:
         self.recover()
         self.reports.mark_process_down(((s.camera_id, s.stream) for s in self.specs), self.clock.now_us())
         self.supervisor.start()
-        for target, name in ((self._drain, "report-drain"), (self._sweep_loop, "retention")):
+        self.analysers.start()
+        for target, name in (
+            (self._drain, "report-drain"),
+            (self._drain_analysis, "analysis-drain"),
+            (self._sweep_loop, "retention"),
+        ):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
 
     def stop(self) -> None:
+        self.analysers.stop()
         self.supervisor.stop()
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=10)
-        while self._drain_once(block=False):
+        while self._drain_once(block=False) or self._drain_analysis_once(block=False):
             pass
+        with self._lock:
+            for job in self.jobs:
+                self.analysis_reports.close_all(job.camera_id, self.clock.now_us())
         self.catalog.close()
 
     def _salvage_abandoned(self, camera_id: str, stream: str, before_us: int) -> None:
@@ -154,6 +206,13 @@ class Vigil:
             recover(self.catalog, self.store, salvage_facts, probe_facts, streams)
             self.reports.mark_process_down(streams, self.clock.now_us())
 
+    def _analyser_died(self, jobs: Sequence[AnalysisJob], code: int | None) -> None:
+        """An analysis worker died: what its cameras had open ends now (recording is not affected)."""
+        self._drain_analysis_once(block=False)
+        with self._lock:
+            for job in jobs:
+                self.analysis_reports.close_all(job.camera_id, self.clock.now_us())
+
     # --- background loops -------------------------------------------------------------------------
     def _drain_once(self, block: bool) -> bool:
         """Record the reports that arrived (waiting up to 0.5 s if ``block``); False if there were none."""
@@ -169,6 +228,20 @@ class Vigil:
     def _drain(self) -> None:
         while not self._stop.is_set():
             self._drain_once(block=True)
+
+    def _drain_analysis_once(self, block: bool) -> bool:
+        messages = self.analysers.receive(0.5 if block else 0.0)
+        with self._lock:
+            for msg in messages:
+                try:
+                    self.analysis_reports.handle(msg)
+                except StorageError:
+                    log.exception("could not record an analysis event")
+        return bool(messages)
+
+    def _drain_analysis(self) -> None:
+        while not self._stop.is_set():
+            self._drain_analysis_once(block=True)
 
     def _sweep_loop(self) -> None:
         """Sweep at once (the disk may already be over budget), then every ``sweep_interval_s``."""
@@ -212,4 +285,5 @@ class Vigil:
 def camera_analysis_for(job: AnalysisJob) -> CameraAnalysis:
     """The analyser of one camera, built inside its analysis worker (a top-level function: it is pickled by
     name when the worker process is spawned)."""
-    return CameraAnalysis(job.camera_id, job.stream, AnalysisSettings(fps=job.fps))
+    settings = AnalysisSettings(fps=job.fps, motion=job.motion, faults=job.faults)
+    return CameraAnalysis(job.camera_id, job.stream, settings, tz=ZoneInfo(job.timezone))

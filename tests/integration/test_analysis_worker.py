@@ -3,26 +3,12 @@ onset, and it ends when the picture returns (the clip loops); a worker killed is
 
 import os
 import signal
-import subprocess
 import time
-from pathlib import Path
-
-import pytest
 
 from vigil.domain.reports import AnalysisEvent, AnalysisEventEnd
 from vigil.media.analysis_worker import AnalysisJob, analysis_worker_main
 from vigil.media.supervisor import WorkerSupervisor
 from vigil.runtime import camera_analysis_for
-
-
-@pytest.fixture(scope="module")
-def black_tail_clip(synthetic_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The synthetic clip (6 s, moving pattern) with its last 2.5 s blacked out."""
-    out = tmp_path_factory.mktemp("black-tail") / "black-tail.mp4"
-    cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(synthetic_clip)]
-    cmd += ["-vf", "drawbox=c=black:t=fill:enable='gte(t,3.5)'", "-c:v", "libx264", "-g", "25", "-an", str(out)]
-    subprocess.run(cmd, check=True)
-    return out
 
 
 def collect(supervisor: WorkerSupervisor, until, timeout_s: float = 40.0) -> list:

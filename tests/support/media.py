@@ -5,6 +5,7 @@ Loaded through ``pytest_plugins = ["support.media"]`` in ``tests/conftest.py``.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,16 @@ def synthetic_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
         duration_s=SYNTHETIC_DURATION_S,
         gop_s=SYNTHETIC_GOP_S,
     )
+
+
+@pytest.fixture(scope="session")
+def black_tail_clip(synthetic_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic clip (6 s, a moving pattern) with its last 2.5 s blacked out (the ffmpeg CLI)."""
+    out = tmp_path_factory.mktemp("black-tail") / "black-tail.mp4"
+    cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(synthetic_clip)]
+    cmd += ["-vf", "drawbox=c=black:t=fill:enable='gte(t,3.5)'", "-c:v", "libx264", "-g", "25", "-an", str(out)]
+    subprocess.run(cmd, check=True)
+    return out
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, interval: floa
 
 
 def node_config(work: Path, cameras: dict[str, str], **sections: Any) -> tuple[Config, Path]:
-    """A config with one camera per (id -> url), 2 s segments, written to work/vigil.yaml."""
+    """A config with one camera per (id -> url), 2 s segments, analysis off, written to work/vigil.yaml."""
     doc: dict[str, Any] = {
         "storage": {"root": "recordings", "min_retention_days": 0, "sweep_interval_s": 1},
         "recording": {
@@ -34,6 +34,7 @@ def node_config(work: Path, cameras: dict[str, str], **sections: Any) -> tuple[C
             "socket_timeout_s": 3,
             "health_interval_s": 0.5,
         },
+        "analysis": {"enabled": False},  # tests that want analysis turn it on
         "cameras": [
             {"id": cid, "name": cid.title(), "streams": {"main": {"url": url}}} for cid, url in cameras.items()
         ],

@@ -158,6 +158,15 @@ class CameraRetention(Strict):
     )
 
 
+class CameraAnalysisConfig(Strict):
+    enabled: bool = Field(default=True, description="Analyse this camera (when analysis is enabled globally).")
+    stream: Literal["auto", "main", "sub"] = Field(
+        default="auto", description="Stream to analyse; auto: the sub stream when there is one, else main."
+    )
+    motion: bool = Field(default=True, description="Report motion as events.")
+    faults: bool = Field(default=True, description="Report picture faults (frozen, black, blurred...) as events.")
+
+
 class CameraConfig(Strict):
     id: str = Field(pattern=_ID, description="Short stable id: lower-case letters, digits, '-' and '_'.")
     name: str = Field(min_length=1, description="Name shown to people.")
@@ -170,6 +179,9 @@ class CameraConfig(Strict):
         default_factory=lambda: DeviceConfig(), description="Register data: model, serial, install date."
     )
     retention: CameraRetention = Field(default_factory=CameraRetention, description="Per-camera retention.")
+    analysis: CameraAnalysisConfig = Field(
+        default_factory=CameraAnalysisConfig, description="What the analysis watches for on this camera."
+    )
 
 
 class StorageConfig(Strict):
@@ -201,6 +213,13 @@ class RecordingConfig(Strict):
     health_interval_s: float = Field(default=2.0, gt=0, description="How often stream health is reported.")
 
 
+class AnalysisConfig(Strict):
+    enabled: bool = Field(default=True, description="Run picture analysis (motion, camera faults) at all.")
+    fps: float = Field(default=5.0, gt=0, le=30, description="Frames analysed per second per camera.")
+    width: int = Field(default=320, ge=64, le=1920, description="Width of the analysed picture, in pixels.")
+    cameras_per_worker: int = Field(default=8, ge=1, le=64, description="Cameras per analysis process.")
+
+
 class ServerConfig(Strict):
     host: str = Field(default="127.0.0.1", description="Address the web server listens on.")
     port: int = Field(default=8080, ge=0, le=65535, description="Port of the web server (0: any free port).")
@@ -224,6 +243,7 @@ class Config(Strict):
     site: SiteConfig = Field(default_factory=SiteConfig, description="The site.")
     storage: StorageConfig = Field(default_factory=StorageConfig, description="Where and how long footage lives.")
     recording: RecordingConfig = Field(default_factory=RecordingConfig, description="Recorder settings.")
+    analysis: AnalysisConfig = Field(default_factory=AnalysisConfig, description="Picture analysis.")
     server: ServerConfig = Field(default_factory=ServerConfig, description="Web server.")
     cameras: list[CameraConfig] = Field(default_factory=list, description="The cameras.")
 

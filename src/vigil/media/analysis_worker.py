@@ -37,6 +37,9 @@ class AnalysisJob:
     timeout_s: float = 10.0
     reconnect_initial_s: float = 1.0
     reconnect_max_s: float = 30.0
+    motion: bool = True
+    faults: bool = True
+    timezone: str = "UTC"  # the site's, for descriptions
 
 
 AnalyserFactory = Callable[[AnalysisJob], FrameAnalyser]

@@ -1,0 +1,42 @@
+"""A node with analysis on: a camera whose picture goes black gets fault events, readable through the API,
+with local times in their descriptions; motion events too; recording goes on meanwhile."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from fastapi.testclient import TestClient
+
+from support.node import node_config, wait_for
+from vigil.runtime import Vigil
+
+
+def test_picture_faults_and_motion_become_events_in_the_catalog_and_the_api(tmp_path, black_tail_clip):
+    config, _ = node_config(
+        tmp_path,
+        {"yard": f"file://{black_tail_clip}"},
+        analysis={"enabled": True},
+        site={"timezone": "Asia/Shanghai"},
+    )
+    vigil = Vigil(config, tmp_path)
+    vigil.start()
+    try:
+        faults = wait_for(
+            lambda: [e for e in vigil.catalog.events(camera_id="yard", types=["fault"]) if e.end_us is not None],
+            timeout=40,
+            what="a black fault that ended",
+        )
+        client = TestClient(vigil.app())
+        listed = client.get("/api/events?camera=yard&type=fault").json()
+        assert listed and listed[0]["type"] == "fault"
+        assert faults[0].data["fault"] == "black" and "recovered after" in faults[0].description
+        shanghai = datetime.fromtimestamp(faults[0].start_us / 1e6, ZoneInfo("Asia/Shanghai")).strftime("%H:%M:%S")
+        assert f"from {shanghai}" in faults[0].description, "times in the site's time zone"
+        motion = vigil.catalog.events(camera_id="yard", types=["motion"])
+        assert motion, "the moving part of the clip is motion"
+        assert vigil.catalog.segments("yard", "main"), "recording went on"
+    finally:
+        vigil.stop()
+    open_events = [
+        e for e in vigil.catalog.events(camera_id="yard") if e.type in ("fault", "motion") and e.end_us is None
+    ]
+    assert open_events == [], "stopping ends what analysis had open"
