@@ -69,3 +69,14 @@ def test_events_are_opened_and_closed_in_the_catalog(tmp_path):
     assert events["fault"].end_us == T0 + 9_000_000 and events["fault"].description.endswith("after 9.0 s")
     assert events["fault"].data == {"fault": "covered", "key": "fault:covered"}
     assert events["motion"].end_us == T0 + 20_000_000
+
+
+def test_a_resolution_change_mid_stream_restarts_the_models_without_false_events():
+    rng = np.random.default_rng(3)
+    analysis = CameraAnalysis("cam1", "main", AnalysisSettings(fps=5))
+    feed(analysis, [scene(rng) for _ in range(30)])
+    smaller = [scene(rng)[::2, ::2].copy() for _ in range(30)]  # the camera switched to half the resolution
+    messages = feed(analysis, smaller, start=30)
+    assert messages == [], [getattr(m, "description", m) for m in messages]
+    black = feed(analysis, [np.full((60, 80), 5, np.uint8) for _ in range(5)], start=60)
+    assert [getattr(m, "key", "") for m in black] == ["fault:black"], "still watching at the new size"
