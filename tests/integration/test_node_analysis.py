@@ -33,6 +33,15 @@ def test_picture_faults_and_motion_become_events_in_the_catalog_and_the_api(tmp_
         assert f"from {shanghai}" in faults[0].description, "times in the site's time zone"
         motion = vigil.catalog.events(camera_id="yard", types=["motion"])
         assert motion, "the moving part of the clip is motion"
+        detail = client.get(f"/api/events/{faults[0].id}").json()
+        assert detail["event"]["id"] == faults[0].id and detail["segments"], "the footage that covers it"
+        assert detail["start_us"] == faults[0].start_us - 5_000_000
+        first, last = detail["segments"][0], detail["segments"][-1]
+        assert first["start_us"] < faults[0].start_us and last["end_us"] > faults[0].end_us - 2_500_000
+        clip = client.get(detail["clip_url"])
+        assert clip.status_code == 200 and clip.headers["content-type"] == "video/mp4"
+        missing = client.get("/api/events/999999")
+        assert missing.status_code == 404 and "no event with id 999999" in missing.json()["error"]["message"]
         assert vigil.catalog.segments("yard", "main"), "recording went on"
     finally:
         vigil.stop()

@@ -14,9 +14,18 @@ from fastapi.templating import Jinja2Templates
 from vigil import __version__
 from vigil.api.deps import ApiDeps
 from vigil.api.errors import install_error_handlers
-from vigil.api.schemas import CameraOut, CapacityOut, EventOut, HealthOut, SegmentOut, TimelineOut
+from vigil.api.schemas import (
+    CameraOut,
+    CapacityOut,
+    EventFootageOut,
+    EventOut,
+    HealthOut,
+    SegmentOut,
+    TimelineOut,
+)
 from vigil.domain.errors import InvalidRequest
 from vigil.domain.timeutil import parse_instant
+from vigil.usecases.events import event_footage
 from vigil.usecases.playback import require_camera, timeline, validate_range
 from vigil.usecases.status import site_status
 
@@ -115,5 +124,9 @@ def create_app(deps: ApiDeps) -> FastAPI:
             offset=offset,
         )
         return [EventOut.of(e) for e in rows]
+
+    @app.get("/api/events/{event_id}", response_model=EventFootageOut, summary="One event with its footage")
+    def event(event_id: int) -> EventFootageOut:
+        return EventFootageOut.of(event_footage(deps.catalog, event_id, deps.clock.now_us()))
 
     return app

@@ -10,6 +10,7 @@ from vigil.config.models import CameraConfig
 from vigil.domain.records import EventRecord, HealthRow
 from vigil.domain.segment import Segment
 from vigil.domain.timeutil import iso_from_us
+from vigil.usecases.events import EventFootage
 from vigil.usecases.playback import Timeline
 from vigil.usecases.status import StreamStatus
 
@@ -181,3 +182,23 @@ class CapacityOut(BaseModel):
     days_required: float
     ok: bool
     summary: str
+
+
+class EventFootageOut(BaseModel):
+    event: EventOut
+    start_us: int
+    end_us: int
+    segments: list[SegmentOut]
+    clip_url: str | None  # the footage as one MP4 (None when nothing was recorded then)
+
+    @classmethod
+    def of(cls, f: EventFootage) -> EventFootageOut:
+        cam = f.event.camera_id
+        url = f"/api/cameras/{cam}/clip.mp4?start={f.start_us}&end={f.end_us}" if cam and f.segments else None
+        return cls(
+            event=EventOut.of(f.event),
+            start_us=f.start_us,
+            end_us=f.end_us,
+            segments=[SegmentOut.of(s) for s in f.segments],
+            clip_url=url,
+        )

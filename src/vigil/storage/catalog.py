@@ -366,6 +366,11 @@ class SqlCatalog:
             rows = conn.execute(query.limit(limit).offset(offset)).mappings()
             return [EventRecord(**dict(r)) for r in rows]
 
+    def event(self, event_id: int) -> EventRecord | None:
+        with self._read() as conn:
+            row = conn.execute(select(t.events).where(t.events.c.id == event_id)).mappings().first()
+            return EventRecord(**dict(row)) if row else None
+
     # --- health ----------------------------------------------------------------------------------
     def upsert_health(self, row: HealthRow) -> None:
         values = {k: getattr(row, k) for k in HealthRow.__slots__}
