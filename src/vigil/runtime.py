@@ -44,12 +44,13 @@ class Paths:
     root: Path
     catalog_url: str
     cache: Path
+    snapshots: Path  # event snapshots: <camera>/<YYYY-MM-DD>/<start_us>-<key>.jpg
 
     @classmethod
     def of(cls, config: Config, base: Path) -> Paths:
         root = (base / config.storage.root).resolve()
         url = config.storage.catalog_url or sqlite_url(root.parent / "vigil.db")
-        return cls(root=root, catalog_url=url, cache=root.parent / "cache")
+        return cls(root=root, catalog_url=url, cache=root.parent / "cache", snapshots=root.parent / "snapshots")
 
 
 def probe_facts(path: Path) -> SegmentFacts:
@@ -90,7 +91,7 @@ def groups(specs: Sequence[T], per_worker: int) -> list[list[T]]:
     return [list(specs[i : i + per_worker]) for i in range(0, len(specs), per_worker)]
 
 
-def analysis_jobs(config: Config) -> list[AnalysisJob]:
+def analysis_jobs(config: Config, snapshots: Path | None = None) -> list[AnalysisJob]:
     """One job per analysed camera: its sub stream when it has one (and ``stream`` is auto), else main."""
     if not config.analysis.enabled:
         return []
@@ -114,6 +115,7 @@ def analysis_jobs(config: Config) -> list[AnalysisJob]:
                 motion=cam.analysis.motion,
                 faults=cam.analysis.faults,
                 timezone=config.site.timezone,
+                snapshot_dir=str(snapshots) if snapshots is not None else "",
             )
         )
     return jobs
@@ -142,7 +144,7 @@ class Vigil:
         self.specs = stream_specs(config, self.paths.root)
         self.supervisor = RecorderSupervisor(groups(self.specs, config.recording.streams_per_worker), self._worker_died)
         self.analysis_reports = AnalysisReports(self.catalog)
-        self.jobs = analysis_jobs(config)
+        self.jobs = analysis_jobs(config, self.paths.snapshots)
         self.analysers = WorkerSupervisor(
             groups(self.jobs, config.analysis.cameras_per_worker),
             self._analyser_died,
@@ -276,7 +278,7 @@ class Vigil:
                 pass
 
     def api_deps(self) -> ApiDeps:
-        return ApiDeps(self.config, self.catalog, self.store, self.clock, self.make_clip)
+        return ApiDeps(self.config, self.catalog, self.store, self.clock, self.make_clip, self.paths.snapshots)
 
     def app(self) -> Any:
         return create_app(self.api_deps())

@@ -1,9 +1,12 @@
 """A node with analysis on: a camera whose picture goes black gets fault events, readable through the API,
 with local times in their descriptions; motion events too; recording goes on meanwhile."""
 
+import hashlib
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import cv2
+import numpy as np
 from fastapi.testclient import TestClient
 
 from support.node import node_config, wait_for
@@ -40,6 +43,12 @@ def test_picture_faults_and_motion_become_events_in_the_catalog_and_the_api(tmp_
         assert first["start_us"] < faults[0].start_us and last["end_us"] > faults[0].end_us - 2_500_000
         clip = client.get(detail["clip_url"])
         assert clip.status_code == 200 and clip.headers["content-type"] == "video/mp4"
+        shot = client.get(f"/api/events/{faults[0].id}/snapshot.jpg")
+        assert shot.status_code == 200 and shot.headers["content-type"] == "image/jpeg"
+        assert hashlib.sha256(shot.content).hexdigest() == faults[0].data["snapshot_sha256"]
+        assert cv2.imdecode(np.frombuffer(shot.content, np.uint8), cv2.IMREAD_COLOR).shape[1] == 640
+        moving = next(e for e in motion if e.data.get("regions"))
+        assert client.get(f"/api/events/{moving.id}/snapshot.jpg").status_code == 200
         missing = client.get("/api/events/999999")
         assert missing.status_code == 404 and "no event with id 999999" in missing.json()["error"]["message"]
         assert vigil.catalog.segments("yard", "main"), "recording went on"

@@ -89,7 +89,10 @@ class CameraAnalysis:
             if self._motion_since is None:
                 self._motion_since = at_us
                 text = f"Motion from {self._clock(at_us)}"
-                return [AnalysisEvent(self.camera_id, self.stream, "motion", "motion", at_us, None, text)]
+                h, w = result.mask.shape[:2]
+                regions = [[r.x / w, r.y / h, r.width / w, r.height / h] for r in result.regions]
+                data: dict[str, Any] = {"regions": regions}
+                return [AnalysisEvent(self.camera_id, self.stream, "motion", "motion", at_us, None, text, data)]
             return []
         if self._motion_since is not None and at_us - self._motion_last >= self.settings.motion_end_s * 1e6:
             return [self._motion_end(self._motion_last)]

@@ -23,7 +23,7 @@ from vigil.api.schemas import (
     SegmentOut,
     TimelineOut,
 )
-from vigil.domain.errors import InvalidRequest
+from vigil.domain.errors import InvalidRequest, NotFound
 from vigil.domain.timeutil import parse_instant
 from vigil.usecases.events import event_footage
 from vigil.usecases.playback import require_camera, timeline, validate_range
@@ -128,5 +128,19 @@ def create_app(deps: ApiDeps) -> FastAPI:
     @app.get("/api/events/{event_id}", response_model=EventFootageOut, summary="One event with its footage")
     def event(event_id: int) -> EventFootageOut:
         return EventFootageOut.of(event_footage(deps.catalog, event_id, deps.clock.now_us()))
+
+    @app.get("/api/events/{event_id}/snapshot.jpg", response_class=FileResponse, summary="An event's snapshot")
+    def snapshot(event_id: int) -> FileResponse:
+        event = deps.catalog.event(event_id)
+        if event is None:
+            raise NotFound(f"no event with id {event_id}")
+        relpath = str(event.data.get("snapshot", ""))
+        root = deps.snapshots
+        path = (root / relpath).resolve() if root is not None and relpath else None
+        if path is None or root is None or not path.is_relative_to(root.resolve()) or not path.is_file():
+            raise NotFound(f"event {event_id} has no snapshot")
+        return FileResponse(
+            path, media_type="image/jpeg", headers={"X-Snapshot-SHA256": str(event.data.get("snapshot_sha256", ""))}
+        )
 
     return app

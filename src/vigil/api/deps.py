@@ -20,3 +20,4 @@ class ApiDeps:
     store: SegmentStore
     clock: Clock
     make_clip: ClipMaker
+    snapshots: Path | None = None  # the folder event snapshots are written under

@@ -9,6 +9,7 @@ Recording runs in other processes; nothing here can stop it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import signal
@@ -16,9 +17,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import cv2
+
 from vigil.domain.errors import SourceError
+from vigil.domain.reports import AnalysisEvent
+from vigil.durable_files import part_path, publish_part
 from vigil.media.sources import OpenedSource, open_source
 from vigil.media.worker import PipeSender
 from vigil.ports import Clock, FrameAnalyser, SystemClock
@@ -40,6 +47,8 @@ class AnalysisJob:
     motion: bool = True
     faults: bool = True
     timezone: str = "UTC"  # the site's, for descriptions
+    snapshot_dir: str = ""  # where event snapshots go ("" = none)
+    snapshot_width: int = 640
 
 
 AnalyserFactory = Callable[[AnalysisJob], FrameAnalyser]
@@ -96,7 +105,44 @@ class StreamAnalyser:
                 gray = frame.reformat(width=width, height=height, format="gray").to_ndarray()
                 self.frames += 1
                 for msg in self._analyser.feed(gray, now):
-                    self._send(msg)
+                    self._send(self._with_snapshot(msg, frame))
+
+    def _with_snapshot(self, msg: Any, frame: Any) -> Any:
+        """An event that begins gets a JPEG of this frame, with its regions drawn, and the JPEG's SHA-256."""
+        if not isinstance(msg, AnalysisEvent) or not self.job.snapshot_dir:
+            return msg
+        try:
+            width = self.job.snapshot_width
+            height = max(2, round(frame.height * width / frame.width / 2) * 2)
+            bgr = frame.reformat(width=width, height=height, format="bgr24").to_ndarray()
+            relpath, digest = write_snapshot(Path(self.job.snapshot_dir), msg, bgr)
+        except Exception:
+            log.warning("camera=%s: could not write the snapshot of %s", self.job.camera_id, msg.key, exc_info=True)
+            return msg
+        data = {**msg.data, "snapshot": relpath, "snapshot_sha256": digest}
+        return dataclasses.replace(msg, data=data)
+
+
+def write_snapshot(root: Path, msg: AnalysisEvent, bgr: Any) -> tuple[str, str]:
+    """Draw the event's regions (normalised x, y, w, h in ``data["regions"]``), write the JPEG durably under
+    ``root``; return its path relative to ``root`` and its SHA-256."""
+    height, width = bgr.shape[:2]
+    for x, y, w, h in msg.data.get("regions", []):
+        top_left = (round(x * width), round(y * height))
+        bottom_right = (round((x + w) * width), round((y + h) * height))
+        cv2.rectangle(bgr, top_left, bottom_right, (0, 0, 255), 2)
+    ok, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    day = datetime.fromtimestamp(msg.start_us / 1e6, tz=UTC).strftime("%Y-%m-%d")
+    key = msg.key.replace(":", "-")
+    relpath = f"{msg.camera_id}/{day}/{msg.start_us}-{key}.jpg"
+    final = root / relpath
+    final.parent.mkdir(parents=True, exist_ok=True)
+    part = part_path(final)
+    part.write_bytes(jpeg.tobytes())
+    _, digest = publish_part(part, final)
+    return relpath, digest
 
 
 def analysis_worker_main(jobs: list[AnalysisJob], conn: Any, log_level: int, factory: AnalyserFactory) -> None:
