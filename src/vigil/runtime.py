@@ -116,6 +116,7 @@ def analysis_jobs(config: Config, snapshots: Path | None = None) -> list[Analysi
                 faults=cam.analysis.faults,
                 timezone=config.site.timezone,
                 snapshot_dir=str(snapshots) if snapshots is not None else "",
+                motion_mask=tuple(tuple(p) for p in cam.analysis.motion_mask),
             )
         )
     return jobs
@@ -288,4 +289,4 @@ def camera_analysis_for(job: AnalysisJob) -> CameraAnalysis:
     """The analyser of one camera, built inside its analysis worker (a top-level function: it is pickled by
     name when the worker process is spawned)."""
     settings = AnalysisSettings(fps=job.fps, motion=job.motion, faults=job.faults)
-    return CameraAnalysis(job.camera_id, job.stream, settings, tz=ZoneInfo(job.timezone))
+    return CameraAnalysis(job.camera_id, job.stream, settings, job.motion_mask, tz=ZoneInfo(job.timezone))

@@ -80,3 +80,22 @@ def test_a_resolution_change_mid_stream_restarts_the_models_without_false_events
     assert messages == [], [getattr(m, "description", m) for m in messages]
     black = feed(analysis, [np.full((60, 80), 5, np.uint8) for _ in range(5)], start=60)
     assert [getattr(m, "key", "") for m in black] == ["fault:black"], "still watching at the new size"
+
+
+def test_motion_inside_the_motion_mask_is_ignored():
+    rng = np.random.default_rng(4)
+    left_half = (((0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)),)
+    analysis = CameraAnalysis("cam1", "main", AnalysisSettings(fps=5, faults=False), mask_polygons=left_half)
+    feed(analysis, [scene(rng) for _ in range(20)])
+
+    def waving(x0: int) -> list:
+        frames = []
+        for k in range(5):
+            frame = scene(rng)
+            frame[40:70, x0 + 4 * k : x0 + 20 + 4 * k] = 250
+            frames.append(frame)
+        return frames
+
+    assert feed(analysis, waving(10), start=20) == [], "a flag waving in the masked half"
+    began = feed(analysis, waving(110), start=25)
+    assert [m.type for m in began] == ["motion"] and began[0].data["regions"][0][0] > 0.5

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+import cv2
+import numpy as np
 import numpy.typing as npt
 
 from vigil.analysis.faults import FaultChange, PictureFaults
@@ -34,7 +36,7 @@ class CameraAnalysis:
     camera_id: str
     stream: str
     settings: AnalysisSettings = field(default_factory=AnalysisSettings)
-    ignore: npt.NDArray[Any] | None = None  # motion mask at the analysis size (255 = ignored)
+    mask_polygons: tuple[tuple[tuple[float, float], ...], ...] = ()  # motion mask, normalised (0-1) corners
     tz: tzinfo = UTC  # the site's time zone, for the times in descriptions
     _motion: MotionDetector | None = None
     _faults: PictureFaults | None = None
@@ -43,7 +45,7 @@ class CameraAnalysis:
     _motion_peak: float = 0.0
 
     def __post_init__(self) -> None:
-        self._motion = MotionDetector(fps=self.settings.fps, ignore=self.ignore)
+        self._motion = MotionDetector(fps=self.settings.fps)
         self._faults = PictureFaults(fps=self.settings.fps)
 
     def feed(self, gray: npt.NDArray[Any], at_us: int) -> list[Message]:
@@ -52,6 +54,8 @@ class CameraAnalysis:
         if self.settings.faults:
             out += [self._fault_message(c) for c in self._faults.apply(gray, at_us)]
         if self.settings.motion:
+            if self.mask_polygons and (self._motion.ignore is None or self._motion.ignore.shape != gray.shape):
+                self._motion.ignore = rasterise(self.mask_polygons, gray.shape[:2])
             result = self._motion.apply(gray)
             out += self._motion_messages(result, at_us, faulted=bool(self._faults.active))
         return out
@@ -105,3 +109,12 @@ class CameraAnalysis:
         text = f"Motion from {self._clock(self._motion_since)} for {took} (at most {peak:.1f}% of the picture)"
         self._motion_since, self._motion_peak = None, 0.0
         return AnalysisEventEnd(self.camera_id, "motion", max(end_us, 1), text)
+
+
+def rasterise(polygons: tuple[tuple[tuple[float, float], ...], ...], shape: tuple[int, ...]) -> npt.NDArray[Any]:
+    """Normalised polygons as a mask of ``shape`` (height, width): 255 inside any of them."""
+    height, width = shape[0], shape[1]
+    mask = np.zeros((height, width), np.uint8)
+    scaled = [np.array([[round(x * (width - 1)), round(y * (height - 1))] for x, y in p], np.int32) for p in polygons]
+    cv2.fillPoly(mask, scaled, 255)
+    return mask

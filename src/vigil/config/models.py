@@ -23,6 +23,10 @@ from pydantic import (
     model_validator,
 )
 
+from vigil.domain.errors import ConfigError
+from vigil.domain.geometry import check_line, check_polygon
+from vigil.domain.rules import Rule, RuleKind, Schedule
+
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?i?b?)?\s*$", re.IGNORECASE)
 _FACTORS = {
     "": 1,
@@ -158,6 +162,72 @@ class CameraRetention(Strict):
     )
 
 
+def _geometry(check: Any, *args: Any) -> None:
+    """Run a domain geometry check inside a pydantic validator (which reports ValueErrors with the key's path)."""
+    try:
+        check(*args)
+    except ConfigError as exc:
+        raise ValueError(exc.message) from None
+
+
+Points = list[tuple[float, float]]
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
+
+
+class ZoneConfig(Strict):
+    name: str = Field(min_length=1, description="Name shown in events (e.g. Loading dock).")
+    points: Points = Field(description="Corners as [x, y] fractions of the picture (0-1, from the top left).")
+
+    @model_validator(mode="after")
+    def _polygon(self) -> ZoneConfig:
+        _geometry(check_polygon, f"zone '{self.name}'", self.points)
+        return self
+
+
+class LineConfig(Strict):
+    name: str = Field(min_length=1, description="Name shown in events (e.g. Gate).")
+    points: tuple[tuple[float, float], tuple[float, float]] = Field(
+        description="The line's two ends as [x, y] fractions; directions are named looking from first to second."
+    )
+
+    @model_validator(mode="after")
+    def _line(self) -> LineConfig:
+        _geometry(check_line, f"line '{self.name}'", *self.points)
+        return self
+
+
+class ScheduleConfig(Strict):
+    days: list[Day] = Field(
+        default_factory=lambda: list(DAYS), description="Days it is armed (a night belongs to the day it starts)."
+    )
+    start: str = Field(default="00:00", pattern=_HHMM, description="Armed from (local time, HH:MM).")
+    end: str = Field(default="24:00", pattern=_HHMM, description="Armed until (before start: past midnight).")
+
+
+class RuleConfig(Strict):
+    name: str = Field(min_length=1, description="The rule's name, shown in events.")
+    kind: Literal["zone_enter", "zone_exit", "line_cross", "loiter", "crowd", "left_behind", "removed"] = Field(
+        description="What the rule watches for."
+    )
+    zone: str | None = Field(
+        default=None, description="Zone name (zone_enter/exit, loiter, crowd; optional for left_behind/removed)."
+    )
+    line: str | None = Field(default=None, description="Line name (line_cross).")
+    labels: list[str] = Field(
+        default_factory=lambda: ["person"], min_length=1, description="Object labels it applies to."
+    )
+    direction: Literal["both", "left_to_right", "right_to_left"] = Field(
+        default="both", description="line_cross: which way counts."
+    )
+    min_s: float = Field(
+        default=0.0, ge=0, description="loiter: dwell; crowd: how long; left_behind/removed: standing time."
+    )
+    min_count: int = Field(default=2, ge=2, description="crowd: at least this many.")
+    schedule: list[ScheduleConfig] = Field(default_factory=list, description="When it is armed; empty: always.")
+
+
 class CameraAnalysisConfig(Strict):
     enabled: bool = Field(default=True, description="Analyse this camera (when analysis is enabled globally).")
     stream: Literal["auto", "main", "sub"] = Field(
@@ -165,6 +235,68 @@ class CameraAnalysisConfig(Strict):
     )
     motion: bool = Field(default=True, description="Report motion as events.")
     faults: bool = Field(default=True, description="Report picture faults (frozen, black, blurred...) as events.")
+    motion_mask: list[Points] = Field(
+        default_factory=list, description="Polygons whose motion is ignored (a clock overlay, a flag, a road)."
+    )
+    zones: list[ZoneConfig] = Field(default_factory=list, description="Named areas rules refer to.")
+    lines: list[LineConfig] = Field(default_factory=list, description="Named tripwires rules refer to.")
+    rules: list[RuleConfig] = Field(default_factory=list, description="What to report about people and vehicles.")
+
+    @model_validator(mode="after")
+    def _references(self) -> CameraAnalysisConfig:
+        for k, polygon in enumerate(self.motion_mask, start=1):
+            _geometry(check_polygon, f"motion_mask polygon {k}", polygon)
+        zones, lines = {z.name for z in self.zones}, {ln.name for ln in self.lines}
+        for names, what in ((self.zones, "zone"), (self.lines, "line"), (self.rules, "rule")):
+            seen = [n.name for n in names]
+            dupes = sorted({n for n in seen if seen.count(n) > 1})
+            if dupes:
+                raise ValueError(f"{what} name {dupes[0]!r} is used twice")
+        for rule in self.rules:
+            where = f"rule {rule.name!r}"
+            if rule.kind == "line_cross":
+                if rule.line is None:
+                    raise ValueError(f"{where}: line_cross needs a line")
+                if rule.line not in lines:
+                    raise ValueError(
+                        f"{where}: no line named {rule.line!r} (lines: {', '.join(sorted(lines)) or 'none'})"
+                    )
+            elif rule.zone is None and rule.kind not in ("left_behind", "removed"):
+                raise ValueError(f"{where}: {rule.kind} needs a zone")
+            if rule.zone is not None and rule.zone not in zones:
+                known = ", ".join(sorted(zones)) or "none"
+                raise ValueError(f"{where}: no zone named {rule.zone!r} (zones: {known})")
+            if rule.kind == "loiter" and rule.min_s <= 0:
+                raise ValueError(f"{where}: loiter needs min_s, the dwell in seconds")
+        return self
+
+    def domain_rules(self) -> tuple[Rule, ...]:
+        """The rules as the rule engine takes them (geometry resolved by name, schedules in minutes)."""
+        zones = {z.name: tuple(z.points) for z in self.zones}
+        lines = {ln.name: ln.points for ln in self.lines}
+        return tuple(
+            Rule(
+                name=r.name,
+                kind=RuleKind(r.kind),
+                labels=frozenset(r.labels),
+                zone=r.zone or r.line or "",
+                polygon=zones.get(r.zone, ()) if r.zone else (),
+                line=lines.get(r.line) if r.line else None,
+                direction=r.direction,
+                min_s=r.min_s,
+                min_count=r.min_count,
+                schedules=tuple(
+                    Schedule(frozenset(DAYS.index(d) for d in sc.days), _minutes(sc.start), _minutes(sc.end))
+                    for sc in r.schedule
+                ),
+            )
+            for r in self.rules
+        )
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
 
 
 class CameraConfig(Strict):

@@ -49,6 +49,7 @@ class AnalysisJob:
     timezone: str = "UTC"  # the site's, for descriptions
     snapshot_dir: str = ""  # where event snapshots go ("" = none)
     snapshot_width: int = 640
+    motion_mask: tuple[tuple[tuple[float, float], ...], ...] = ()  # normalised polygons whose motion is ignored
 
 
 AnalyserFactory = Callable[[AnalysisJob], FrameAnalyser]
