@@ -156,3 +156,18 @@ def test_labels_scope_rules():
     feed.frame(walker(2, 0.7, 0.7, "car"))
     assert [h.track_ids for h in feed.hits] == [(2,)]
     assert feed.hits[0].description.startswith("A car entered")
+
+
+def test_jitter_on_a_line_or_a_zone_edge_is_not_a_crossing_or_an_entry():
+    gate = ((0.0, 0.5), (1.0, 0.5))
+    feed = Feed(
+        Rule("cross", RuleKind.LINE_CROSS, zone="Gate", line=gate),
+        Rule("in", RuleKind.ZONE_ENTER, zone="Dock", polygon=DOCK),
+    )
+    for k in range(20):  # someone waiting at the line; the detector's box wobbles by 1% either way
+        feed.frame(walker(1, 0.3, 0.5 + (0.01 if k % 2 else -0.01)))
+    for k in range(20):  # someone at the dock's edge
+        feed.frame(walker(2, 0.5 + (0.01 if k % 2 else -0.01), 0.7))
+    assert feed.hits == []
+    feed.frame(walker(1, 0.3, 0.6))  # now really over the line
+    assert [h.rule for h in feed.hits] == ["cross"]

@@ -3,6 +3,7 @@ they survive a change of stream resolution. Pure functions; validation names wha
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from vigil.domain.errors import ConfigError
@@ -88,3 +89,21 @@ def _on_segment(a: Point, b: Point, p: Point) -> bool:
         min(a[0], b[0]) - 1e-12 <= p[0] <= max(a[0], b[0]) + 1e-12
         and min(a[1], b[1]) - 1e-12 <= p[1] <= max(a[1], b[1]) + 1e-12
     )
+
+
+def distance_to_segment(a: Point, b: Point, p: Point) -> float:
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    length2 = dx * dx + dy * dy
+    t = 0.0 if length2 == 0 else max(0.0, min(1.0, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / length2))
+    return math.hypot(p[0] - (a[0] + t * dx), p[1] - (a[1] + t * dy))
+
+
+def distance_to_edges(polygon: Sequence[Point], p: Point) -> float:
+    """How far ``p`` is from the polygon's outline (inside or out)."""
+    n = len(polygon)
+    return min(distance_to_segment(polygon[i], polygon[(i + 1) % n], p) for i in range(n))
+
+
+def signed_distance(a: Point, b: Point, p: Point) -> float:
+    """Distance of ``p`` from the infinite line a-b, positive on its left (see :func:`side`)."""
+    return side(a, b, p) / max(math.hypot(b[0] - a[0], b[1] - a[1]), 1e-12)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from vigil.domain.describe import duration_words
-from vigil.domain.geometry import Point, contains, segments_cross, side
+from vigil.domain.geometry import Point, contains, distance_to_edges, distance_to_segment, signed_distance
 
 
 class RuleKind(enum.StrEnum):
@@ -61,6 +61,7 @@ class Rule:
     min_s: float = 0.0  # loiter: dwell; crowd: how long the crowd lasts; left behind / removed: standing time
     min_count: int = 2  # crowd
     schedules: tuple[Schedule, ...] = ()  # empty: always armed
+    margin: float = 0.02  # a track must be this far (share of the picture) past a line or edge to have moved over it
 
     def armed(self, local: datetime) -> bool:
         return not self.schedules or any(s.armed(local) for s in self.schedules)
@@ -97,6 +98,7 @@ class _TrackState:
     first_us: int
     point: Point
     inside: dict[str, int] = field(default_factory=dict)  # rule name -> since when inside its zone
+    sides: dict[str, int] = field(default_factory=dict)  # rule name -> settled side of its line (+1 left, -1 right)
     reported: set[str] = field(default_factory=set)  # rules already fired for this visit / this track
     stationary_since: int | None = None
 
@@ -148,9 +150,9 @@ class RuleEngine:
     ) -> list[RuleHit]:
         armed = rule.armed(local)
         if rule.kind is RuleKind.LINE_CROSS:
-            if previous is None or rule.line is None or not _crossed(rule, previous, obs.point):
+            if rule.line is None or not self._crossed(rule, state, obs.point):
                 return []
-            way = "left_to_right" if side(*rule.line, previous) > 0 else "right_to_left"
+            way = "right_to_left" if state.sides[rule.name] > 0 else "left_to_right"
             if not armed or rule.direction not in ("both", way):
                 return []
             text = f"{_one(obs.label)} crossed line '{rule.place}' ({way.replace('_', ' ')}) at {_clock(local)}"
@@ -161,6 +163,8 @@ class RuleEngine:
             return []
         was_in = rule.name in state.inside
         now_in = contains(rule.polygon, obs.point)
+        if was_in != now_in and distance_to_edges(rule.polygon, obs.point) < rule.margin and previous is not None:
+            now_in = was_in  # on the edge: not yet moved over it (a detection's jitter is no entry)
         if now_in and not was_in:
             state.inside[rule.name] = at_us
             state.reported.discard(rule.name)
@@ -181,6 +185,20 @@ class RuleEngine:
                 )
                 return [self._hit(rule, since, at_us, (obs.track_id,), (obs.label,), text)]
         return []
+
+    @staticmethod
+    def _crossed(rule: Rule, state: _TrackState, point: Point) -> bool:
+        """Has the track moved from one settled side of the line to the other? A side settles once the track is
+        ``margin`` away from the line, beside the segment (not beyond its ends)."""
+        assert rule.line is not None
+        a, b = rule.line
+        distance = signed_distance(a, b, point)
+        if abs(distance) < rule.margin or distance_to_segment(a, b, point) > abs(distance) + 1e-9:
+            return False  # too close to judge, or beside the line's extension rather than the line
+        now = 1 if distance > 0 else -1
+        before = state.sides.get(rule.name)
+        state.sides[rule.name] = now
+        return before is not None and before != now
 
     def _left_behind(self, rule: Rule, obs: Seen, state: _TrackState, at_us: int, local: datetime) -> list[RuleHit]:
         if rule.kind is not RuleKind.LEFT_BEHIND or state.stationary_since is None or rule.name in state.reported:
@@ -256,12 +274,6 @@ class RuleEngine:
         rule: Rule, start: int, end: int | None, ids: tuple[int, ...], labels: tuple[str, ...], text: str
     ) -> RuleHit:
         return RuleHit(rule.name, rule.kind, rule.place, start, end, ids, labels, text[0].upper() + text[1:])
-
-
-def _crossed(rule: Rule, before: Point, after: Point) -> bool:
-    assert rule.line is not None
-    a, b = rule.line
-    return side(a, b, before) * side(a, b, after) < 0 and segments_cross(before, after, a, b)
 
 
 def _one(label: str) -> str:
