@@ -164,7 +164,8 @@ def test_jitter_on_a_line_or_a_zone_edge_is_not_a_crossing_or_an_entry():
         Rule("cross", RuleKind.LINE_CROSS, zone="Gate", line=gate),
         Rule("in", RuleKind.ZONE_ENTER, zone="Dock", polygon=DOCK),
     )
-    for k in range(20):  # someone waiting at the line; the detector's box wobbles by 1% either way
+    feed.frame(walker(1, 0.3, 0.4))  # comes up to the line from above
+    for k in range(20):  # and waits at it; the detector's box wobbles by 1% either way
         feed.frame(walker(1, 0.3, 0.5 + (0.01 if k % 2 else -0.01)))
     for k in range(20):  # someone at the dock's edge
         feed.frame(walker(2, 0.5 + (0.01 if k % 2 else -0.01), 0.7))
