@@ -31,6 +31,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
+from schedstat import cpu_seconds  # noqa: E402
+
 from vigil.domain.reports import AnalysisEvent, Message  # noqa: E402
 from vigil.media.analysis_worker import AnalysisJob, analysis_worker_main  # noqa: E402
 from vigil.media.recorder import StreamSpec  # noqa: E402
@@ -72,21 +74,6 @@ def analysed(job: AnalysisJob) -> Counting:
 
 def decode_only(job: AnalysisJob) -> Counting:
     return Counting(job)
-
-
-def cpu_seconds(pids: Sequence[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            tasks = os.listdir(f"/proc/{pid}/task")
-        except OSError:
-            continue
-        for tid in tasks:
-            try:
-                total += int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0])
-            except (OSError, ValueError, IndexError):
-                continue
-    return total / 1e9
 
 
 def clips(cache: Path) -> dict[str, Path]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -39,6 +38,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
 from recording import prepare_clip  # noqa: E402
+from schedstat import cpu_seconds  # noqa: E402
 
 from vigil.media.simulator import RtspSimulator  # noqa: E402
 
@@ -77,21 +77,6 @@ def _child_stream(variant: str, out: Path, url: str) -> None:
             continue
         packet.stream = target
         sink.mux(packet)
-
-
-def _cpu_seconds(pids: Sequence[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            tasks = os.listdir(f"/proc/{pid}/task")
-        except OSError:
-            continue
-        for tid in tasks:
-            try:
-                total += int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0])
-            except (OSError, ValueError, IndexError):
-                continue
-    return total / 1e9
 
 
 def _launch(variant: str, urls: Sequence[str], out: Path) -> list[subprocess.Popen[bytes]]:
@@ -161,9 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         time.sleep(8.0)  # connect and settle
         for window in range(args.windows):
             pids = [[p.pid for p in procs] for _, procs in groups]
-            before, t0 = [_cpu_seconds(p) for p in pids], time.monotonic()
+            before, t0 = [cpu_seconds(p) for p in pids], time.monotonic()
             time.sleep(args.seconds)
-            after, t1 = [_cpu_seconds(p) for p in pids], time.monotonic()
+            after, t1 = [cpu_seconds(p) for p in pids], time.monotonic()
             per: dict[str, list[float]] = {v: [] for v in args.variants}
             for (variant, _), b, a in zip(groups, before, after, strict=True):
                 per[variant].append(100.0 * (a - b) / (t1 - t0) / args.streams)

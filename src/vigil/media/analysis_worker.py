@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -27,7 +25,7 @@ from vigil.domain.errors import SourceError
 from vigil.domain.reports import AnalysisEvent
 from vigil.durable_files import part_path, publish_part
 from vigil.media.sources import OpenedSource, open_source
-from vigil.media.worker import PipeSender
+from vigil.media.worker import PipeSender, run_until_stopped
 from vigil.ports import Clock, FrameAnalyser, SystemClock
 
 log = logging.getLogger(__name__)
@@ -148,25 +146,6 @@ def write_snapshot(root: Path, msg: AnalysisEvent, bgr: Any) -> tuple[str, str]:
 
 def analysis_worker_main(jobs: list[AnalysisJob], conn: Any, log_level: int, factory: AnalyserFactory) -> None:
     """Analyse until SIGTERM or until the parent is gone."""
-    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
     send, clock = PipeSender(conn), SystemClock()
-    threads = [
-        threading.Thread(
-            target=StreamAnalyser(job, factory(job), send, clock).run,
-            args=(stop,),
-            name=f"analyse-{job.camera_id}",
-            daemon=True,
-        )
-        for job in jobs
-    ]
-    for thread in threads:
-        thread.start()
-    while not stop.wait(1.0):
-        if os.getppid() != parent:
-            stop.set()
-    for thread in threads:
-        thread.join(timeout=10)
+    loops = [(f"analyse-{job.camera_id}", StreamAnalyser(job, factory(job), send, clock).run) for job in jobs]
+    run_until_stopped(loops, log_level, join_s=10)

@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from vigil.media.recorder import StreamRecorder, StreamSpec
@@ -26,29 +27,30 @@ class PipeSender:
             self._conn.send(msg)
 
 
-def worker_main(specs: list[StreamSpec], conn: Any, log_level: int) -> None:
-    """Record until SIGTERM, or until the parent process is gone. Nothing is shared with other processes but
+Loop = Callable[[threading.Event], None]  # runs until the event is set
+
+
+def run_until_stopped(loops: Sequence[tuple[str, Loop]], log_level: int, join_s: float) -> None:
+    """A worker process's life: run each ``(thread name, loop(stop))`` in its own thread until SIGTERM or until
+    the parent process is gone, then give them ``join_s`` to finish. Nothing is shared with other processes but
     this worker's own pipe, so killing one worker cannot wedge another."""
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when workers stop
     parent = os.getppid()
-    clock = SystemClock()
-    send = PipeSender(conn)
-    threads = [
-        threading.Thread(
-            target=StreamRecorder(spec, send, clock).run,
-            args=(stop,),
-            name=f"rec-{spec.camera_id}-{spec.stream}",
-            daemon=True,
-        )
-        for spec in specs
-    ]
+    threads = [threading.Thread(target=loop, args=(stop,), name=name, daemon=True) for name, loop in loops]
     for thread in threads:
         thread.start()
     while not stop.wait(1.0):
         if os.getppid() != parent:
             stop.set()
     for thread in threads:
-        thread.join(timeout=15)
+        thread.join(timeout=join_s)
+
+
+def worker_main(specs: list[StreamSpec], conn: Any, log_level: int) -> None:
+    """Record until SIGTERM, or until the parent process is gone."""
+    send, clock = PipeSender(conn), SystemClock()
+    loops = [(f"rec-{s.camera_id}-{s.stream}", StreamRecorder(s, send, clock).run) for s in specs]
+    run_until_stopped(loops, log_level, join_s=15)
