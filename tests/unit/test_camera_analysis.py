@@ -1,6 +1,9 @@
 """A camera's analysis turned into events, and those events written to a real SQLite catalog."""
 
+import itertools
+
 import numpy as np
+import pytest
 
 from vigil.analysis.camera import AnalysisSettings, CameraAnalysis
 from vigil.domain.reports import AnalysisEvent, AnalysisEventEnd
@@ -99,3 +102,15 @@ def test_motion_inside_the_motion_mask_is_ignored():
     assert feed(analysis, waving(10), start=20) == [], "a flag waving in the masked half"
     began = feed(analysis, waving(110), start=25)
     assert [m.type for m in began] == ["motion"] and began[0].data["regions"][0][0] > 0.5
+
+
+def test_a_looping_file_keeps_real_time_pace_across_its_rewinds():
+    from vigil.media.analysis_worker import _Pace
+
+    pace = _Pace()
+    times = [k * 0.04 for k in range(150)]  # a 6 s clip at 25 fps, played twice
+    aheads = [pace.ahead_s(t) for t in times + times]
+    assert aheads[149] == pytest.approx(5.96, abs=0.05)
+    assert aheads[150] == pytest.approx(6.0, abs=0.05), "the second loop continues the timeline"
+    assert aheads[-1] == pytest.approx(11.96, abs=0.05)
+    assert all(b >= a - 0.01 for a, b in itertools.pairwise(aheads)), "never jumps back (no burst of frames)"

@@ -84,15 +84,13 @@ class StreamAnalyser:
     def _analyse(self, source: OpenedSource, stop: threading.Event) -> None:
         period_us = int(1e6 / self.job.fps)
         next_us = 0
-        started = time.monotonic()
-        first: float | None = None
+        pace = _Pace()
         for packet in source.packets():
             if stop.is_set():
                 return
             for frame in packet.decode():
                 if source.loop and frame.time is not None:  # a simulation file: keep real-time pace
-                    first = frame.time if first is None else first
-                    ahead = (frame.time - first) - (time.monotonic() - started)
+                    ahead = pace.ahead_s(float(frame.time))
                     if ahead > 0 and stop.wait(ahead):
                         return
                 now = self._clock.now_us()
@@ -120,6 +118,29 @@ class StreamAnalyser:
             return msg
         data = {**msg.data, "snapshot": relpath, "snapshot_sha256": digest}
         return dataclasses.replace(msg, data=data)
+
+
+class _Pace:
+    """Real-time pace for a looping file: its frame times start again at every loop, the pace does not."""
+
+    def __init__(self) -> None:
+        self._started = time.monotonic()
+        self._first: float | None = None
+        self._offset = 0.0  # the length of the loops already played
+        self._last = 0.0
+        self._step = 0.04  # a frame's duration, learnt from consecutive times
+
+    def ahead_s(self, frame_time: float) -> float:
+        """How far this frame is ahead of the wall clock (positive: wait that long)."""
+        if self._first is None:
+            self._first = self._last = frame_time
+        elif frame_time < self._last:  # rewound to the start: continue the timeline after the last frame
+            self._offset += self._last - self._first + self._step
+            self._first = frame_time
+        elif frame_time > self._last:
+            self._step = min(frame_time - self._last, 1.0)
+        self._last = frame_time
+        return self._offset + (frame_time - self._first) - (time.monotonic() - self._started)
 
 
 def write_snapshot(root: Path, msg: AnalysisEvent, bgr: Any) -> tuple[str, str]:
