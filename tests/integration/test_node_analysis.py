@@ -49,6 +49,14 @@ def test_picture_faults_and_motion_become_events_in_the_catalog_and_the_api(tmp_
         assert cv2.imdecode(np.frombuffer(shot.content, np.uint8), cv2.IMREAD_COLOR).shape[1] == 640
         moving = next(e for e in motion if e.data.get("regions"))
         assert client.get(f"/api/events/{moving.id}/snapshot.jpg").status_code == 200
+        found = client.get("/api/events?camera=yard&q=recovered").json()
+        assert found and all("recovered" in e["description"] for e in found)
+        seg = vigil.catalog.segments("yard", "main")
+        now = vigil.clock.now_us() + 1
+        line = client.get(f"/api/cameras/yard/timeline?start={seg[0].start_us}&end={now}").json()
+        on_line = {e["id"] for e in line["events"]}
+        assert faults[0].id in on_line and motion[-1].id in on_line, "events appear on the timeline"
+        assert [e["start_us"] for e in line["events"]] == sorted(e["start_us"] for e in line["events"])
         missing = client.get("/api/events/999999")
         assert missing.status_code == 404 and "no event with id 999999" in missing.json()["error"]["message"]
         assert vigil.catalog.segments("yard", "main"), "recording went on"

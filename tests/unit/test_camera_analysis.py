@@ -114,3 +114,16 @@ def test_a_looping_file_keeps_real_time_pace_across_its_rewinds():
     assert aheads[150] == pytest.approx(6.0, abs=0.05), "the second loop continues the timeline"
     assert aheads[-1] == pytest.approx(11.96, abs=0.05)
     assert all(b >= a - 0.01 for a, b in itertools.pairwise(aheads)), "never jumps back (no burst of frames)"
+
+
+def test_events_are_found_by_words_in_their_description_wildcards_taken_literally(tmp_path):
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    upgrade_to_head(url)
+    catalog = SqlCatalog(url)
+    catalog.add_event("fault", T0, "The lens is COVERED (30% of its usual detail)", camera_id="cam1")
+    catalog.add_event("motion", T0 + 1, "Motion from 10:00:00 for 4.0 s", camera_id="cam1")
+    catalog.add_event("fault", T0 + 2, "The picture is blurred", camera_id="cam2")
+    assert [e.type for e in catalog.events(text="covered")] == ["fault"]
+    assert [e.camera_id for e in catalog.events(text="30%")] == ["cam1"]
+    assert catalog.events(text="3_%") == [], "% and _ are matched as written, not as wildcards"
+    assert {e.camera_id for e in catalog.events(types=["fault"], text="the")} == {"cam1", "cam2"}

@@ -114,6 +114,7 @@ def create_app(deps: ApiDeps) -> FastAPI:
         end: str | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         offset: Annotated[int, Query(ge=0)] = 0,
+        q: Annotated[str | None, Query(max_length=200, description="Words in the description")] = None,
     ) -> list[EventOut]:
         rows = deps.catalog.events(
             camera_id=camera,
@@ -122,6 +123,7 @@ def create_app(deps: ApiDeps) -> FastAPI:
             end_us=instant("end", end) if end else None,
             limit=limit,
             offset=offset,
+            text=q,
         )
         return [EventOut.of(e) for e in rows]
 

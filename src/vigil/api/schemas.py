@@ -128,6 +128,13 @@ class GapOut(BaseModel):
     cause: str
 
 
+class TimelineEventOut(BaseModel):
+    id: int
+    type: str
+    start_us: int
+    end_us: int | None  # None while it goes on
+
+
 class TimelineOut(BaseModel):
     camera_id: str
     stream: str
@@ -135,6 +142,7 @@ class TimelineOut(BaseModel):
     end_us: int
     spans: list[SpanOut]
     gaps: list[GapOut]
+    events: list[TimelineEventOut]
 
     @classmethod
     def of(cls, t: Timeline) -> TimelineOut:
@@ -145,6 +153,7 @@ class TimelineOut(BaseModel):
             end_us=t.end_us,
             spans=[SpanOut(start_us=s.start_us, end_us=s.end_us, segments=s.segment_count) for s in t.spans],
             gaps=[GapOut(start_us=g.start_us, end_us=g.end_us, cause=g.cause) for g in t.gaps],
+            events=[TimelineEventOut(id=e.id, type=e.type, start_us=e.start_us, end_us=e.end_us) for e in t.events],
         )
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
 
 from vigil.domain.errors import StorageError
 from vigil.domain.records import EventRecord, HealthRow, LedgerEntry, ledger_entry_hash
@@ -350,9 +351,13 @@ class SqlCatalog:
         end_us: int | None = None,
         limit: int = 100,
         offset: int = 0,
+        text: str | None = None,
     ) -> list[EventRecord]:
         c = t.events.c
-        conds = []
+        conds: list[ColumnElement[bool]] = []
+        if text:
+            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conds.append(c.description.ilike(pattern, escape="\\"))
         if camera_id is not None:
             conds.append(c.camera_id == camera_id)
         if types:

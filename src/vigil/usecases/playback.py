@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from vigil.config.models import Config
 from vigil.domain.errors import InvalidRequest, NoFootage, NotFound
+from vigil.domain.records import EventRecord
 from vigil.domain.timeline import Span, TimelineGap, gaps_between, recorded_spans
 from vigil.domain.timeutil import iso_from_us
 from vigil.ports import Catalog, SegmentStore
@@ -29,6 +30,7 @@ class Timeline:
     end_us: int
     spans: list[Span]
     gaps: list[TimelineGap]
+    events: list[EventRecord] = field(default_factory=list)  # the camera's events overlapping the range
 
 
 def require_camera(config: Config, camera_id: str) -> None:
@@ -56,6 +58,9 @@ def clip_sources(
     return [ClipSource(store.absolute(s.path), s.start_us, s.end_us) for s in segments]
 
 
+TIMELINE_EVENTS = 1000  # the most events a timeline carries (the newest)
+
+
 def timeline(config: Config, catalog: Catalog, camera_id: str, stream: str, start_us: int, end_us: int) -> Timeline:
     require_camera(config, camera_id)
     validate_range(start_us, end_us, max_us=31 * 86_400 * 1_000_000)
@@ -64,4 +69,5 @@ def timeline(config: Config, catalog: Catalog, camera_id: str, stream: str, star
         for s in recorded_spans(catalog.segments(camera_id, stream, start_us, end_us))
     ]
     gaps = gaps_between(spans, catalog.gaps(camera_id, stream, start_us, end_us), start_us, end_us)
-    return Timeline(camera_id, stream, start_us, end_us, spans, gaps)
+    events = catalog.events(camera_id=camera_id, start_us=start_us, end_us=end_us, limit=TIMELINE_EVENTS)
+    return Timeline(camera_id, stream, start_us, end_us, spans, gaps, sorted(events, key=lambda e: e.start_us))
