@@ -30,6 +30,7 @@ from vigil.ports import Clock, SegmentFacts, SystemClock
 from vigil.storage.catalog import SqlCatalog, sqlite_url
 from vigil.storage.segment_store import LocalSegmentStore
 from vigil.usecases.analysis_reports import AnalysisReports
+from vigil.usecases.event_bus import EventBus, EventPublished
 from vigil.usecases.playback import clip_sources
 from vigil.usecases.recorder_reports import RecorderReports
 from vigil.usecases.recovery import RecoveryReport, recover
@@ -129,6 +130,41 @@ def open_storage(config: Config, base_dir: Path) -> tuple[Paths, SqlCatalog, Loc
     return paths, SqlCatalog(paths.catalog_url), LocalSegmentStore(paths.root)
 
 
+class PublishingCatalog(SqlCatalog):
+    """The catalog that also publishes every event it records on the bus, whichever use case recorded it
+    (recorder, retention, analysis), once the row is written."""
+
+    def __init__(self, url: str, bus: EventBus) -> None:
+        super().__init__(url)
+        self.bus = bus
+
+    def add_event(
+        self,
+        type_: str,
+        start_us: int,
+        description: str,
+        *,
+        camera_id: str | None = None,
+        stream: str | None = None,
+        end_us: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> int:
+        event_id = super().add_event(
+            type_, start_us, description, camera_id=camera_id, stream=stream, end_us=end_us, data=data
+        )
+        self._publish(event_id, "opened" if end_us is None else "recorded")
+        return event_id
+
+    def end_event(self, event_id: int, end_us: int, description: str | None = None) -> None:
+        super().end_event(event_id, end_us, description)
+        self._publish(event_id, "closed")
+
+    def _publish(self, event_id: int, change: str) -> None:
+        record = self.event(event_id)
+        if record is not None:
+            self.bus.publish(EventPublished(record, change))
+
+
 class Vigil:
     """One recorder node: catalog, recorders, retention and the web API."""
 
@@ -138,7 +174,8 @@ class Vigil:
         self.paths.root.mkdir(parents=True, exist_ok=True)
         self.paths.cache.mkdir(parents=True, exist_ok=True)
         self.clock = clock or SystemClock()
-        self.catalog = SqlCatalog(self.paths.catalog_url)
+        self.bus = EventBus()  # what later features (alarms, notifications, live pages) subscribe to
+        self.catalog = PublishingCatalog(self.paths.catalog_url, self.bus)
         self.store = LocalSegmentStore(self.paths.root)
         self.reports = RecorderReports(self.catalog, on_resume=self._salvage_abandoned)
         self.sweeper = RetentionSweeper(config, self.catalog, self.store, self.clock)
