@@ -26,8 +26,10 @@ import av
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
+from people import load_truth  # noqa: E402
+
 from vigil.analysis.detector import load_detector  # noqa: E402
-from vigil.analysis.tracking import Tracker  # noqa: E402
+from vigil.analysis.tracking import Box, Tracker  # noqa: E402
 from vigil.domain.rules import Rule, RuleEngine, RuleHit, RuleKind, Seen  # noqa: E402
 
 PETS = HERE.parent.parent / "shared" / "data" / "pets09-s2l1"
@@ -44,16 +46,11 @@ RULES = (
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def truth_boxes() -> dict[int, list[tuple[int, tuple[float, float, float, float]]]]:
-    boxes: dict[int, list[tuple[int, tuple[float, float, float, float]]]] = {}
-    for line in (PETS / "gt.txt").read_text().splitlines():
-        f, tid, left, top, w, h, conf = (float(v) for v in line.split(",")[:7])
-        if conf != 0:
-            boxes.setdefault(int(f), []).append((int(tid), (left, top, left + w, top + h)))
-    return boxes
+def truth_boxes() -> dict[int, list[tuple[int, Box]]]:
+    return load_truth(PETS / "gt.txt").boxes
 
 
-def seen(track_id: int, box: tuple[float, float, float, float]) -> Seen:
+def seen(track_id: int, box: Box) -> Seen:
     return Seen(track_id, "person", ((box[0] + box[2]) / 2 / W, box[3] / H))
 
 

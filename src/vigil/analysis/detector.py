@@ -17,7 +17,6 @@ and what was expected, so a camera's analysis can refuse to start while its reco
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +29,6 @@ import onnxruntime as ort
 
 from vigil.analysis.tracking import Detection
 from vigil.domain.errors import ConfigError
-
-log = logging.getLogger(__name__)
 
 BUNDLED_MODEL = Path(__file__).resolve().parent / "models" / "nanodet-g.onnx"
 COCO80 = [

@@ -119,6 +119,7 @@ class PictureFaults:
     _ref_layout: Plane | None = None
     _ref_sharpness: float = 0.0
     _ref_focus: float = 0.0
+    _layout: Plane | None = None  # the last frame's smoothed layout
     _prev: Plane | None = None
     _prev_pan: Plane | None = None
     _pan_px: float = 0.0
@@ -137,7 +138,7 @@ class PictureFaults:
         suspected = self.suspect(m)
         changes = [c for kind in FaultKind if (c := self._step(kind, suspected.get(kind), at_us, m)) is not None]
         if not suspected and not any(t.raised for t in self._tracks.values()):
-            self._follow(gray, m)
+            self._follow(m)
             if m.step >= 0:
                 self._steps.append(m.step)
         return changes
@@ -146,6 +147,7 @@ class PictureFaults:
     def measure(self, gray: Plane) -> PictureMeasures:
         small = cv2.resize(gray, LAYOUT_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32)
         layout = cv2.GaussianBlur(small, (5, 5), 0)
+        self._layout = layout  # the reference follows it when the frame is healthy
         sharpness = _detail(gray)
         focus = sharpness / max(_detail(cv2.pyrDown(gray)), 1e-6)
         if self._ref_layout is None or self._ref_layout.shape != layout.shape:
@@ -273,12 +275,11 @@ class PictureFaults:
             track.since_us = None
         return None
 
-    def _follow(self, gray: Plane, m: PictureMeasures) -> None:
+    def _follow(self, m: PictureMeasures) -> None:
         """Let the reference follow a healthy picture slowly (light through the day, seasons, a parked car)."""
-        assert self._ref_layout is not None
+        assert self._ref_layout is not None and self._layout is not None
         rate = min(1.0, 1.0 / max(self.settings.reference_s * self.fps, 1.0))
-        small = cv2.resize(gray, LAYOUT_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32)
-        cv2.accumulateWeighted(cv2.GaussianBlur(small, (5, 5), 0), self._ref_layout, rate)
+        cv2.accumulateWeighted(self._layout, self._ref_layout, rate)
         self._ref_sharpness += rate * (m.sharpness - self._ref_sharpness)
         self._ref_focus += rate * (m.focus - self._ref_focus)
 

@@ -58,7 +58,6 @@ class StreamAnalyser:
 
     def __init__(self, job: AnalysisJob, analyser: FrameAnalyser, send: Callable[[Any], None], clock: Clock) -> None:
         self.job, self._analyser, self._send, self._clock = job, analyser, send, clock
-        self.frames = 0
 
     def run(self, stop: threading.Event) -> None:
         delay = self.job.reconnect_initial_s
@@ -100,7 +99,6 @@ class StreamAnalyser:
                 width = self.job.width
                 height = max(2, round(frame.height * width / frame.width / 2) * 2)
                 gray = frame.reformat(width=width, height=height, format="gray").to_ndarray()
-                self.frames += 1
                 for msg in self._analyser.feed(gray, now):
                     self._send(self._with_snapshot(msg, frame))
 
