@@ -111,9 +111,58 @@ ProbeFn = Callable[[Path], SegmentFacts]
 SalvageFn = Callable[[Path, Path], SegmentFacts | None]
 
 
+# A BGR picture of the frame being analysed (numpy, height x width x 3), made only when asked for.
+Picture = Callable[[], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Pictured:
+    """A message whose snapshot must be this picture (e.g. the detected frame, boxes already known), not the
+    frame being analysed when it is sent."""
+
+    message: Message
+    picture: Any  # BGR numpy array
+
+
 class FrameAnalyser(Protocol):
-    """One camera's picture analysis, fed small luminance frames (numpy arrays) with their wall time."""
+    """One camera's picture analysis, fed small luminance frames (numpy arrays) with their wall time, and a
+    way to get the frame in colour at the detection size when it wants to look for objects."""
 
-    def feed(self, gray: Any, at_us: int) -> list[Message]: ...
+    def feed(self, gray: Any, at_us: int, picture: Picture | None = None) -> list[Message | Pictured]: ...
 
-    def stop(self, at_us: int) -> list[Message]: ...
+    def stop(self, at_us: int) -> list[Message | Pictured]: ...
+
+
+# An object the detector found: label, score, and its box x1, y1, x2, y2 in the sent picture's pixels.
+Found = tuple[str, float, float, float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionReply:
+    at_us: int  # the analysed frame's wall time
+    found: list[Found]
+    picture: Any  # the BGR picture that was looked at (valid until the next submit)
+    crop: tuple[int, int, int, int]  # the part of it given to the detector: x1, y1, x2, y2 in pixels
+    took_ms: float
+
+
+class DetectionLink(Protocol):
+    """One camera's line to the detector process (``vigil.media.detector_link``). Never blocks for a result:
+    a frame is submitted, its reply polled for on a later frame."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    @property
+    def busy(self) -> bool:
+        """A request is out: a new one would be refused."""
+        ...
+
+    def submit(self, picture: Any, crop: tuple[int, int, int, int], at_us: int) -> bool:
+        """Send the picture to be looked at (only ``crop``); False when a request is still out or the detector
+        is unreachable (this frame goes without detection)."""
+        ...
+
+    def poll(self) -> DetectionReply | None: ...
+
+    def close(self) -> None: ...

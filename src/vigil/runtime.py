@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import secrets
 import threading
 import time
 from collections.abc import Sequence
@@ -17,16 +19,18 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from vigil.analysis.camera import AnalysisSettings, CameraAnalysis
+from vigil.analysis.detector import DetectorSettings, load_detector
 from vigil.api.app import create_app
 from vigil.api.deps import ApiDeps
 from vigil.config.models import Config
-from vigil.domain.errors import StorageError
+from vigil.domain.errors import ConfigError, StorageError
 from vigil.media.analysis_worker import AnalysisJob, analysis_worker_main
 from vigil.media.clip import ClipPart, write_clip
+from vigil.media.detector_process import DetectFn, DetectorJob, detector_main
 from vigil.media.probe import probe_segment, salvage_segment
 from vigil.media.recorder import StreamSpec
 from vigil.media.supervisor import RecorderSupervisor, WorkerSupervisor
-from vigil.ports import Clock, SegmentFacts, SystemClock
+from vigil.ports import Clock, DetectionLink, Found, SegmentFacts, SystemClock
 from vigil.storage.catalog import SqlCatalog, sqlite_url
 from vigil.storage.segment_store import LocalSegmentStore
 from vigil.usecases.analysis_reports import AnalysisReports
@@ -92,13 +96,65 @@ def groups(specs: Sequence[T], per_worker: int) -> list[list[T]]:
     return [list(specs[i : i + per_worker]) for i in range(0, len(specs), per_worker)]
 
 
-def analysis_jobs(config: Config, snapshots: Path | None = None) -> list[AnalysisJob]:
-    """One job per analysed camera: its sub stream when it has one (and ``stream`` is auto), else main."""
+def detector_job(config: Config, base: Path) -> DetectorJob | None:
+    """The detector process's job, when some camera's analysis looks for objects; a fresh socket and key."""
+    d = config.analysis.detector
+    if not (config.analysis.enabled and d.enabled):
+        return None
+    if not any(c.enabled and c.analysis.enabled and c.analysis.detect for c in config.cameras):
+        return None
+    return DetectorJob(
+        address=f"\0vigil-detector-{os.getpid()}-{secrets.token_hex(8)}",
+        authkey=secrets.token_bytes(32),
+        model=str((base / d.model).resolve()) if d.model else "",
+        kind=d.kind,
+        input_width=d.input_width,
+        input_height=d.input_height,
+        labels=tuple(d.labels),
+        min_score=d.min_score,
+        label_min_score=tuple(d.label_min_score.items()),
+        label_min_height=tuple(d.label_min_height.items()),
+        threads=d.threads,
+        class_names=tuple(d.class_names),
+    )
+
+
+def detector_settings(job: DetectorJob) -> DetectorSettings:
+    return DetectorSettings(
+        model=Path(job.model) if job.model else None,
+        kind="yolo" if job.kind == "yolo" else "nanodet",
+        input_width=job.input_width,
+        input_height=job.input_height,
+        labels=job.labels,
+        min_score=job.min_score,
+        label_min_score=dict(job.label_min_score),
+        label_min_height_px=dict(job.label_min_height),
+        threads=job.threads,
+        class_names=job.class_names,
+    )
+
+
+def detect_fn_for(job: DetectorJob) -> DetectFn:
+    """The detector, built inside the detector process (top-level: pickled by name when it is spawned)."""
+    detector = load_detector(detector_settings(job))
+
+    def detect(picture: Any) -> list[Found]:
+        return [(d.label, d.score, *d.box) for d in detector.detect(picture)]
+
+    return detect
+
+
+def analysis_jobs(
+    config: Config, snapshots: Path | None = None, detector: DetectorJob | None = None
+) -> list[AnalysisJob]:
+    """One job per analysed camera: its sub stream when it has one (and ``stream`` is auto), else main. With a
+    ``detector``, cameras that detect are linked to it."""
     if not config.analysis.enabled:
         return []
     jobs = []
     for cam in config.cameras:
-        if not (cam.enabled and cam.analysis.enabled and (cam.analysis.motion or cam.analysis.faults)):
+        detect = detector is not None and cam.analysis.detect
+        if not (cam.enabled and cam.analysis.enabled and (cam.analysis.motion or cam.analysis.faults or detect)):
             continue
         use_sub = cam.streams.sub is not None and cam.analysis.stream in ("auto", "sub")
         stream = cam.streams.sub if use_sub and cam.streams.sub is not None else cam.streams.main
@@ -118,6 +174,13 @@ def analysis_jobs(config: Config, snapshots: Path | None = None) -> list[Analysi
                 timezone=config.site.timezone,
                 snapshot_dir=str(snapshots) if snapshots is not None else "",
                 motion_mask=tuple(tuple(p) for p in cam.analysis.motion_mask),
+                detector_address=detector.address if detect and detector is not None else "",
+                detector_key=detector.authkey if detect and detector is not None else b"",
+                detect_width=config.analysis.detector.picture_width,
+                snapshot_width=config.analysis.detector.picture_width,
+                model_input=(config.analysis.detector.input_width, config.analysis.detector.input_height),
+                rules=cam.analysis.domain_rules() if detect else (),
+                report_objects=cam.analysis.object_events,
             )
         )
     return jobs
@@ -181,8 +244,24 @@ class Vigil:
         self.sweeper = RetentionSweeper(config, self.catalog, self.store, self.clock)
         self.specs = stream_specs(config, self.paths.root)
         self.supervisor = RecorderSupervisor(groups(self.specs, config.recording.streams_per_worker), self._worker_died)
-        self.analysis_reports = AnalysisReports(self.catalog)
-        self.jobs = analysis_jobs(config, self.paths.snapshots)
+        self.analysis_reports = AnalysisReports(self.catalog, ZoneInfo(config.site.timezone))
+        self.detector_job = detector_job(config, base_dir)
+        self.detector_problem = ""  # why object detection is off, when its model would not load
+        if self.detector_job is not None:
+            try:
+                load_detector(detector_settings(self.detector_job))  # a bad model is found now, not in a loop
+            except ConfigError as exc:
+                self.detector_problem = exc.message
+                log.error("object detection is off: %s (recording and motion go on)", exc.message)
+                self.detector_job = None
+        self.detector = WorkerSupervisor(
+            [[self.detector_job]] if self.detector_job is not None else [],
+            self._detector_died,
+            target=detector_main,
+            extra_args=(detect_fn_for,),
+            role="detector",
+        )
+        self.jobs = analysis_jobs(config, self.paths.snapshots, self.detector_job)
         self.analysers = WorkerSupervisor(
             groups(self.jobs, config.analysis.cameras_per_worker),
             self._analyser_died,
@@ -205,6 +284,10 @@ class Vigil:
         self.recover()
         self.reports.mark_process_down(((s.camera_id, s.stream) for s in self.specs), self.clock.now_us())
         self.supervisor.start()
+        if self.detector_problem:
+            with self._lock:
+                self.analysis_reports.detection_off(self.clock.now_us(), self.detector_problem)
+        self.detector.start()
         self.analysers.start()
         for target, name in (
             (self._drain, "report-drain"),
@@ -217,6 +300,7 @@ class Vigil:
 
     def stop(self) -> None:
         self.analysers.stop()
+        self.detector.stop()
         self.supervisor.stop()
         self._stop.set()
         for thread in self._threads:
@@ -247,11 +331,20 @@ class Vigil:
             self.reports.mark_process_down(streams, self.clock.now_us())
 
     def _analyser_died(self, jobs: Sequence[AnalysisJob], code: int | None) -> None:
-        """An analysis worker died: what its cameras had open ends now (recording is not affected)."""
+        """An analysis worker died: what its cameras had open ends now, and a gap in their analysis opens until
+        the restarted worker has their streams again (recording is not affected)."""
         self._drain_analysis_once(block=False)
         with self._lock:
             for job in jobs:
-                self.analysis_reports.close_all(job.camera_id, self.clock.now_us())
+                now = self.clock.now_us()
+                self.analysis_reports.close_all(job.camera_id, now)
+                self.analysis_reports.analysis_down(job.camera_id, job.stream, now, code)
+
+    def _detector_died(self, jobs: Sequence[DetectorJob], code: int | None) -> None:
+        """The detector died: a gap in object detection opens until it is back (motion and faults go on)."""
+        self._drain_analysis_once(block=False)
+        with self._lock:
+            self.analysis_reports.detector_down(self.clock.now_us(), code)
 
     # --- background loops -------------------------------------------------------------------------
     def _drain_once(self, block: bool) -> bool:
@@ -270,7 +363,7 @@ class Vigil:
             self._drain_once(block=True)
 
     def _drain_analysis_once(self, block: bool) -> bool:
-        messages = self.analysers.receive(0.5 if block else 0.0)
+        messages = self.analysers.receive(0.5 if block else 0.0) + self.detector.receive(0.0)
         with self._lock:
             for msg in messages:
                 try:
@@ -322,8 +415,18 @@ class Vigil:
         return create_app(self.api_deps())
 
 
-def camera_analysis_for(job: AnalysisJob) -> CameraAnalysis:
+def camera_analysis_for(job: AnalysisJob, link: DetectionLink | None) -> CameraAnalysis:
     """The analyser of one camera, built inside its analysis worker (a top-level function: it is pickled by
     name when the worker process is spawned)."""
     settings = AnalysisSettings(fps=job.fps, motion=job.motion, faults=job.faults)
-    return CameraAnalysis(job.camera_id, job.stream, settings, job.motion_mask, tz=ZoneInfo(job.timezone))
+    return CameraAnalysis(
+        job.camera_id,
+        job.stream,
+        settings,
+        job.motion_mask,
+        tz=ZoneInfo(job.timezone),
+        detection=link,
+        rules=job.rules,
+        report_objects=job.report_objects,
+        model_input=job.model_input,
+    )

@@ -1,9 +1,15 @@
-"""One camera's picture analysis: motion and picture faults, turned into events for the main process.
+"""One camera's picture analysis: motion, picture faults and objects, turned into events for the main process.
 
 :class:`CameraAnalysis` is fed the luminance plane of each analysed frame with its wall time. Motion becomes one
 ``motion`` event per burst (it begins on the first moving frame and ends ``motion_end_s`` after the last);
 each picture fault becomes a ``fault`` event from its onset until the picture recovers. Motion is not reported
 while a fault is raised (a covered or moving picture says nothing about the scene).
+
+With a :class:`~vigil.ports.DetectionLink`, motion gates detection: when something moves (or an object is being
+followed) and the detector is free, the colour picture is asked for and the part worth looking at is sent
+(:mod:`vigil.analysis.gating`); the reply, picked up on a later frame, goes to the camera's
+:class:`~vigil.analysis.objects.ObjectWatch` (tracks, rules, their events). Nothing is sent while a fault is
+raised.
 """
 
 from __future__ import annotations
@@ -17,9 +23,13 @@ import numpy as np
 import numpy.typing as npt
 
 from vigil.analysis.faults import FaultChange, PictureFaults
+from vigil.analysis.gating import Area, detection_crop
 from vigil.analysis.motion import MotionDetector, MotionResult
+from vigil.analysis.objects import ObjectWatch
 from vigil.domain.describe import duration_words
 from vigil.domain.reports import AnalysisEvent, AnalysisEventEnd, Message
+from vigil.domain.rules import Rule
+from vigil.ports import DetectionLink, Picture, Pictured
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +48,12 @@ class CameraAnalysis:
     settings: AnalysisSettings = field(default_factory=AnalysisSettings)
     mask_polygons: tuple[tuple[tuple[float, float], ...], ...] = ()  # motion mask, normalised (0-1) corners
     tz: tzinfo = UTC  # the site's time zone, for the times in descriptions
+    detection: DetectionLink | None = None  # None: no object detection
+    rules: tuple[Rule, ...] = ()
+    report_objects: bool = True  # every confirmed track is an ``object`` event
+    model_input: tuple[int, int] = (416, 416)  # the detector's input (width, height): crops are shaped to it
+    detections: int = 0  # replies received (for tests and benchmarks)
+    _objects: ObjectWatch | None = None
     _motion: MotionDetector | None = None
     _faults: PictureFaults | None = None
     _motion_since: int | None = None
@@ -47,22 +63,44 @@ class CameraAnalysis:
     def __post_init__(self) -> None:
         self._motion = MotionDetector(fps=self.settings.fps)
         self._faults = PictureFaults(fps=self.settings.fps)
+        self._objects = ObjectWatch(
+            self.camera_id, self.stream, self.settings.fps, self.rules, self.report_objects, self.tz
+        )
 
-    def feed(self, gray: npt.NDArray[Any], at_us: int) -> list[Message]:
-        assert self._motion is not None and self._faults is not None
-        out: list[Message] = []
+    def feed(self, gray: npt.NDArray[Any], at_us: int, picture: Picture | None = None) -> list[Message | Pictured]:
+        assert self._motion is not None and self._faults is not None and self._objects is not None
+        out: list[Message | Pictured] = []
         if self.settings.faults:
             out += [self._fault_message(c) for c in self._faults.apply(gray, at_us)]
-        if self.settings.motion:
+        faulted = bool(self._faults.active)
+        moving: list[Area] = []
+        if self.settings.motion or self.detection is not None:
             if self.mask_polygons and (self._motion.ignore is None or self._motion.ignore.shape != gray.shape):
                 self._motion.ignore = rasterise(self.mask_polygons, gray.shape[:2])
             result = self._motion.apply(gray)
-            out += self._motion_messages(result, at_us, faulted=bool(self._faults.active))
+            if self.settings.motion:
+                out += self._motion_messages(result, at_us, faulted=faulted)
+            if result.fraction >= self.settings.motion_min_fraction:
+                h, w = gray.shape[:2]
+                moving = [(r.x / w, r.y / h, (r.x + r.width) / w, (r.y + r.height) / h) for r in result.regions]
+        if self.detection is not None:
+            reply = self.detection.poll()
+            if reply is not None:
+                self.detections += 1
+                out += self._objects.reply(reply)
+            if picture is not None and not faulted and not self.detection.busy:
+                areas = moving + self._objects.areas(at_us)
+                if areas:
+                    frame = picture()
+                    crop = detection_crop(areas, frame.shape[1], frame.shape[0], self.model_input)
+                    if crop is not None:
+                        self.detection.submit(frame, crop, at_us)
         return out
 
-    def stop(self, at_us: int) -> list[Message]:
+    def stop(self, at_us: int) -> list[Message | Pictured]:
         """The stream stopped: end what is open."""
-        out: list[Message] = []
+        assert self._objects is not None
+        out: list[Message | Pictured] = list(self._objects.stop(at_us))
         if self._motion_since is not None:
             out.append(self._motion_end(self._motion_last))
         assert self._faults is not None

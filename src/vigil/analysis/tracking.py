@@ -120,10 +120,19 @@ class Tracker:
     _next_id: int = 1
 
     def update(
-        self, detections: list[Detection], at_us: int, frame: npt.NDArray[np.uint8] | None = None
+        self,
+        detections: list[Detection],
+        at_us: int,
+        frame: npt.NDArray[np.uint8] | None = None,
+        looked: tuple[float, float, float, float] | None = None,
     ) -> list[Track]:
-        """``frame`` (BGR, the detections' pixels) lets colour tell apart people whose boxes overlap."""
+        """``frame`` (BGR, the detections' pixels) lets colour tell apart people whose boxes overlap. ``looked``
+        (x1, y1, x2, y2): the part of the frame the detector was given; a track whose predicted centre lies
+        outside it (but inside the picture) was not looked for, so it is not counted as missed."""
         s = self.settings
+        whole = (
+            (0.0, 0.0, float(frame.shape[1]), float(frame.shape[0])) if frame is not None else (-1e9, -1e9, 1e9, 1e9)
+        )
         for track in self.tracks:
             assert track._filter is not None
             track._filter.predict()
@@ -136,7 +145,9 @@ class Tracker:
         waiting, new = self._associate(self.tracks, high, at_us, seen, looks)
         waiting, _ = self._associate(waiting, low, at_us, seen, looks)  # weak detections only continue tracks
         for track in waiting:
-            track.missed += 1
+            assert track._filter is not None
+            if looked is None or _centre_in(track._filter.box, looked) or not _centre_in(track._filter.box, whole):
+                track.missed += 1
         self.tracks += [self._start(det, at_us, looks.get(id(det))) for det in new]
         max_missed = max(1, round(s.max_missed_s * self.fps))
         self.ended = [t.track_id for t in self.tracks if t.missed > max_missed and t.confirmed]
@@ -210,6 +221,11 @@ class Tracker:
         xs, ys = [x for x, _ in recent], [y for _, y in recent]
         size = max(track.box[2] - track.box[0], track.box[3] - track.box[1], 1.0)
         return max(max(xs) - min(xs), max(ys) - min(ys)) < s.stationary_fraction * size
+
+
+def _centre_in(box: Box, area: tuple[float, float, float, float]) -> bool:
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return area[0] <= cx < area[2] and area[1] <= cy < area[3]
 
 
 def _look(frame: npt.NDArray[np.uint8], box: Box) -> npt.NDArray[np.float32] | None:

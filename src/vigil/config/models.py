@@ -235,6 +235,10 @@ class CameraAnalysisConfig(Strict):
     )
     motion: bool = Field(default=True, description="Report motion as events.")
     faults: bool = Field(default=True, description="Report picture faults (frozen, black, blurred...) as events.")
+    detect: bool = Field(
+        default=True, description="Look for people and vehicles where there is motion (needs analysis.detector)."
+    )
+    object_events: bool = Field(default=True, description="Report every person or vehicle followed as an event.")
     motion_mask: list[Points] = Field(
         default_factory=list, description="Polygons whose motion is ignored (a clock overlay, a flag, a road)."
     )
@@ -345,11 +349,52 @@ class RecordingConfig(Strict):
     health_interval_s: float = Field(default=2.0, gt=0, description="How often stream health is reported.")
 
 
+DEFAULT_LABELS = ["person", "bicycle", "car", "motorcycle", "bus", "truck"]
+
+
+class DetectorConfig(Strict):
+    enabled: bool = Field(default=True, description="Run the object detector (one process for all cameras).")
+    model: str | None = Field(
+        default=None, description="A YOLOv5/v8 ONNX file of your own (kind: yolo); default: the bundled NanoDet-g."
+    )
+    kind: Literal["nanodet", "yolo"] = Field(default="nanodet", description="How the model's output is read.")
+    class_names: list[str] = Field(
+        default_factory=list, description="Your model's classes in output order (default: COCO-80)."
+    )
+    input_width: int = Field(default=416, ge=32, le=1920, multiple_of=32, description="Model input width.")
+    input_height: int = Field(default=416, ge=32, le=1920, multiple_of=32, description="Model input height.")
+    labels: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_LABELS), min_length=1, description="Labels reported (COCO names)."
+    )
+    min_score: float = Field(default=0.35, gt=0, lt=1, description="Lowest score reported.")
+    label_min_score: dict[str, Annotated[float, Field(gt=0, lt=1)]] = Field(
+        default_factory=dict, description="Per label: a higher (or lower) lowest score."
+    )
+    label_min_height: dict[str, Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict, description="Per label: smallest box height, in pixels of the detection picture."
+    )
+    picture_width: int = Field(
+        default=640, ge=160, le=1920, description="Width of the colour picture detection (and snapshots) use."
+    )
+    threads: int = Field(default=1, ge=1, le=64, description="CPU threads the detector uses.")
+
+    @model_validator(mode="after")
+    def _labels(self) -> DetectorConfig:
+        for what, names in (("label_min_score", self.label_min_score), ("label_min_height", self.label_min_height)):
+            unknown = sorted(set(names) - set(self.labels))
+            if unknown:
+                raise ValueError(f"{what} names {unknown[0]!r}, which is not in labels")
+        if self.model is None and self.kind != "nanodet":
+            raise ValueError("kind yolo needs model: the path of your ONNX file")
+        return self
+
+
 class AnalysisConfig(Strict):
-    enabled: bool = Field(default=True, description="Run picture analysis (motion, camera faults) at all.")
+    enabled: bool = Field(default=True, description="Run picture analysis (motion, faults, objects) at all.")
     fps: float = Field(default=5.0, gt=0, le=30, description="Frames analysed per second per camera.")
     width: int = Field(default=320, ge=64, le=1920, description="Width of the analysed picture, in pixels.")
     cameras_per_worker: int = Field(default=8, ge=1, le=64, description="Cameras per analysis process.")
+    detector: DetectorConfig = Field(default_factory=DetectorConfig, description="The object detector.")
 
 
 class ServerConfig(Strict):
@@ -386,6 +431,7 @@ class Config(Strict):
             if cam.id in seen:
                 raise ValueError(f"camera id {cam.id!r} is used twice")
             seen.add(cam.id)
+            self._check_rules(cam)
             min_days = self.min_days_for(cam)
             if cam.retention.max_age_days is not None and cam.retention.max_age_days < min_days:
                 raise ValueError(
@@ -393,6 +439,21 @@ class Config(Strict):
                     f"the legal minimum of {min_days:g} days"
                 )
         return self
+
+    def _check_rules(self, cam: CameraConfig) -> None:
+        """A rule must be able to fire: objects are detected on its camera, with the labels it watches for."""
+        detector = self.analysis.detector
+        for rule in cam.analysis.rules:
+            where = f"camera {cam.id!r} rule {rule.name!r}"
+            if not (detector.enabled and cam.analysis.detect):
+                off = "analysis.detector.enabled" if not detector.enabled else f"camera {cam.id!r} analysis.detect"
+                raise ValueError(f"{where} needs object detection, which is off ({off} is false)")
+            unknown = sorted(set(rule.labels) - set(detector.labels))
+            if unknown:
+                raise ValueError(
+                    f"{where} watches for {unknown[0]!r}, which the detector does not report "
+                    f"(analysis.detector.labels: {', '.join(detector.labels)})"
+                )
 
     def min_days_for(self, cam: CameraConfig) -> float:
         if cam.retention.min_days is not None:

@@ -64,6 +64,14 @@ class AnalysisEventEnd:
     key: str
     end_us: int
     description: str = ""  # replaces the event's description when given (e.g. with the duration)
+    score: float | None = None  # the best score over the event's life, when it has one
 
 
-Message = SegmentClosed | StreamUp | StreamDown | HealthSample | AnalysisEvent | AnalysisEventEnd
+@dataclass(frozen=True, slots=True)
+class DetectorUp:
+    """The detector process has its model loaded and takes requests."""
+
+    at_us: int
+
+
+Message = SegmentClosed | StreamUp | StreamDown | HealthSample | AnalysisEvent | AnalysisEventEnd | DetectorUp

@@ -2,9 +2,14 @@
 luminance frames to that camera's analyser, sending what it reports up the worker's pipe.
 
 Started by :class:`vigil.media.supervisor.WorkerSupervisor` with ``target=analysis_worker_main``. The analyser
-is built inside the worker by ``factory(job)`` (a top-level function given by the composition root, so this
-module never imports the analysis package): it needs only ``feed(gray, at_us)`` and ``stop(at_us)``.
-Recording runs in other processes; nothing here can stop it.
+is built inside the worker by ``factory(job, link)`` (a top-level function given by the composition root, so this
+module never imports the analysis package): it needs only ``feed(gray, at_us, picture)`` and ``stop(at_us)``.
+``link`` is the camera's :class:`~vigil.media.detector_link.DetectorClient` when the job names a detector;
+``picture()`` makes the colour frame at ``detect_width`` only when the analyser asks for it.
+
+When a stream opens the worker ends the camera's ``analysis:down`` event, if the node opened one when a worker
+died: the gap in analysis is then recorded from the death to the resumption. Recording runs in other processes;
+nothing here can stop it.
 """
 
 from __future__ import annotations
@@ -20,13 +25,15 @@ from pathlib import Path
 from typing import Any
 
 import cv2
+import numpy as np
 
 from vigil.domain.errors import SourceError
-from vigil.domain.reports import AnalysisEvent
+from vigil.domain.reports import AnalysisEvent, AnalysisEventEnd, Message
 from vigil.durable_files import part_path, publish_part
+from vigil.media.detector_link import DetectorClient
 from vigil.media.sources import OpenedSource, open_source
 from vigil.media.worker import PipeSender, run_until_stopped
-from vigil.ports import Clock, FrameAnalyser, SystemClock
+from vigil.ports import Clock, DetectionLink, FrameAnalyser, Pictured, SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +55,15 @@ class AnalysisJob:
     snapshot_dir: str = ""  # where event snapshots go ("" = none)
     snapshot_width: int = 640
     motion_mask: tuple[tuple[tuple[float, float], ...], ...] = ()  # normalised polygons whose motion is ignored
+    detector_address: str = ""  # "" = no object detection
+    detector_key: bytes = b""
+    detect_width: int = 640  # width of the colour picture the detector is given (and rule snapshots are)
+    model_input: tuple[int, int] = (416, 416)
+    rules: tuple[Any, ...] = ()  # vigil.domain.rules.Rule
+    report_objects: bool = True
 
 
-AnalyserFactory = Callable[[AnalysisJob], FrameAnalyser]
+AnalyserFactory = Callable[[AnalysisJob, DetectionLink | None], FrameAnalyser]
 
 
 class StreamAnalyser:
@@ -67,6 +80,7 @@ class StreamAnalyser:
             except SourceError as exc:
                 log.info("camera=%s: analysis cannot open the stream: %s", self.job.camera_id, exc.message)
             else:
+                self._send(AnalysisEventEnd(self.job.camera_id, "analysis:down", self._clock.now_us()))
                 try:
                     self._analyse(source, stop)
                     delay = self.job.reconnect_initial_s
@@ -75,7 +89,7 @@ class StreamAnalyser:
                 finally:
                     source.close()
                     for msg in self._analyser.stop(self._clock.now_us()):
-                        self._send(msg)
+                        self._send(msg.message if isinstance(msg, Pictured) else msg)
             if stop.wait(delay):
                 return
             delay = min(delay * 2, self.job.reconnect_max_s)
@@ -99,23 +113,33 @@ class StreamAnalyser:
                 width = self.job.width
                 height = max(2, round(frame.height * width / frame.width / 2) * 2)
                 gray = frame.reformat(width=width, height=height, format="gray").to_ndarray()
-                for msg in self._analyser.feed(gray, now):
+                for msg in self._analyser.feed(gray, now, _colour(frame, self.job.detect_width)):
                     self._send(self._with_snapshot(msg, frame))
 
-    def _with_snapshot(self, msg: Any, frame: Any) -> Any:
-        """An event that begins gets a JPEG of this frame, with its regions drawn, and the JPEG's SHA-256."""
+    def _with_snapshot(self, item: Message | Pictured, frame: Any) -> Message:
+        """An event that begins gets a JPEG (of its own picture if it has one, else of this frame) with its
+        regions, boxes and zone drawn, and the JPEG's SHA-256."""
+        msg = item.message if isinstance(item, Pictured) else item
         if not isinstance(msg, AnalysisEvent) or not self.job.snapshot_dir:
             return msg
         try:
-            width = self.job.snapshot_width
-            height = max(2, round(frame.height * width / frame.width / 2) * 2)
-            bgr = frame.reformat(width=width, height=height, format="bgr24").to_ndarray()
+            bgr = item.picture if isinstance(item, Pictured) else _colour(frame, self.job.snapshot_width)()
             relpath, digest = write_snapshot(Path(self.job.snapshot_dir), msg, bgr)
         except Exception:
             log.warning("camera=%s: could not write the snapshot of %s", self.job.camera_id, msg.key, exc_info=True)
             return msg
         data = {**msg.data, "snapshot": relpath, "snapshot_sha256": digest}
         return dataclasses.replace(msg, data=data)
+
+
+def _colour(frame: Any, width: int) -> Callable[[], Any]:
+    """The frame in BGR at ``width`` (height keeping the aspect, even), made when called."""
+
+    def make() -> Any:
+        height = max(2, round(frame.height * width / frame.width / 2) * 2)
+        return frame.reformat(width=width, height=height, format="bgr24").to_ndarray()
+
+    return make
 
 
 class _Pace:
@@ -142,13 +166,33 @@ class _Pace:
 
 
 def write_snapshot(root: Path, msg: AnalysisEvent, bgr: Any) -> tuple[str, str]:
-    """Draw the event's regions (normalised x, y, w, h in ``data["regions"]``), write the JPEG durably under
-    ``root``; return its path relative to ``root`` and its SHA-256."""
+    """Draw the event's motion regions (normalised x, y, w, h in ``data["regions"]``, red), its zone or line
+    (``data["outline"]``, normalised points, yellow) and its objects (``data["boxes"]``: label, score, x, y, w, h,
+    green, labelled); write the JPEG durably under ``root``; return its path relative to ``root`` and its
+    SHA-256. ``bgr`` is drawn on."""
     height, width = bgr.shape[:2]
+
+    def px(x: float, y: float) -> tuple[int, int]:
+        return round(x * width), round(y * height)
+
     for x, y, w, h in msg.data.get("regions", []):
-        top_left = (round(x * width), round(y * height))
-        bottom_right = (round((x + w) * width), round((y + h) * height))
-        cv2.rectangle(bgr, top_left, bottom_right, (0, 0, 255), 2)
+        cv2.rectangle(bgr, px(x, y), px(x + w, y + h), (0, 0, 255), 2)
+    outline = msg.data.get("outline", [])
+    if len(outline) >= 2:
+        points = np.array([px(x, y) for x, y in outline], np.int32)
+        cv2.polylines(bgr, [points], len(outline) > 2, (0, 215, 255), 2)
+    for label, score, x, y, w, h in msg.data.get("boxes", []):
+        cv2.rectangle(bgr, px(x, y), px(x + w, y + h), (0, 200, 0), 2)
+        cv2.putText(
+            bgr,
+            f"{label} {score:.2f}",
+            (px(x, y)[0], max(12, px(x, y)[1] - 4)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.45,
+            (0, 200, 0),
+            1,
+            cv2.LINE_AA,
+        )
     ok, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 85])
     if not ok:
         raise ValueError("JPEG encoding failed")
@@ -166,5 +210,8 @@ def write_snapshot(root: Path, msg: AnalysisEvent, bgr: Any) -> tuple[str, str]:
 def analysis_worker_main(jobs: list[AnalysisJob], conn: Any, log_level: int, factory: AnalyserFactory) -> None:
     """Analyse until SIGTERM or until the parent is gone."""
     send, clock = PipeSender(conn), SystemClock()
-    loops = [(f"analyse-{job.camera_id}", StreamAnalyser(job, factory(job), send, clock).run) for job in jobs]
+    loops = []
+    for job in jobs:
+        link = DetectorClient(job.detector_address, job.detector_key, job.camera_id) if job.detector_address else None
+        loops.append((f"analyse-{job.camera_id}", StreamAnalyser(job, factory(job, link), send, clock).run))
     run_until_stopped(loops, log_level, join_s=10)

@@ -1,26 +1,63 @@
 """Writes what the analysis workers saw into the catalog as events: one row per event, opened when it begins
-and closed (with its end and final description) when it ends."""
+and closed (with its end and final description) when it ends.
+
+Gaps in analysis are events too (type ``analysis``): ``analysis:down`` for a camera whose analysis worker died
+(closed by the restarted worker when it has the stream again), ``detector:down`` for the whole node while the
+detector process is dead (closed when it reports :class:`~vigil.domain.reports.DetectorUp`), and a recorded
+``detection:off`` when the detector's model would not load at start-up."""
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, tzinfo
 
-from vigil.domain.reports import AnalysisEvent, AnalysisEventEnd, Message
+from vigil.domain.describe import duration_words
+from vigil.domain.reports import AnalysisEvent, AnalysisEventEnd, DetectorUp, Message
 from vigil.ports import Catalog
+
+NODE = ""  # the camera id of node-wide events (the detector)
 
 log = logging.getLogger(__name__)
 
 
 class AnalysisReports:
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, tz: tzinfo = UTC) -> None:
         self._catalog = catalog
+        self._tz = tz
         self._open: dict[tuple[str, str], int] = {}  # (camera, key) -> event id
+        self._gaps: dict[tuple[str, str], tuple[int, str]] = {}  # (camera, key) -> (since, description)
 
     def handle(self, msg: Message) -> None:
         if isinstance(msg, AnalysisEvent):
             self._began(msg)
         elif isinstance(msg, AnalysisEventEnd):
             self._ended(msg)
+        elif isinstance(msg, DetectorUp):
+            self._ended(AnalysisEventEnd(NODE, "detector:down", msg.at_us))
+
+    def analysis_down(self, camera_id: str, stream: str, at_us: int, code: int | None) -> None:
+        """The camera's analysis worker died: a gap in its analysis, until a worker has its stream again."""
+        text = f"Analysis stopped at {self._clock(at_us)}: its worker process died (exit code {code})"
+        self._gap(camera_id, stream, "analysis:down", at_us, text)
+
+    def detector_down(self, at_us: int, code: int | None) -> None:
+        """The detector died: a gap in object detection on every camera (motion and faults go on)."""
+        text = f"Object detection stopped at {self._clock(at_us)}: the detector process died (exit code {code})"
+        self._gap(NODE, None, "detector:down", at_us, text)
+
+    def detection_off(self, at_us: int, why: str) -> None:
+        """The detector could not start at all (its model would not load): recorded once, at start-up."""
+        text = f"Object detection is off: {why}. Recording, motion and camera faults go on."
+        self._catalog.add_event("analysis", at_us, text, data={"key": "detection:off", "problem": why})
+
+    def _gap(self, camera_id: str, stream: str | None, key: str, at_us: int, text: str) -> None:
+        if (camera_id, key) in self._open:
+            return  # already down (a worker that dies again before it had its stream)
+        event_id = self._catalog.add_event(
+            "analysis", at_us, text, camera_id=camera_id or None, stream=stream, data={"key": key}
+        )
+        self._open[(camera_id, key)] = event_id
+        self._gaps[(camera_id, key)] = (at_us, text)
 
     def _began(self, msg: AnalysisEvent) -> None:
         key = (msg.camera_id, msg.key)
@@ -45,9 +82,19 @@ class AnalysisReports:
         if event_id is None:
             log.debug("camera=%s: end of %s that is not open", msg.camera_id, msg.key)
             return
-        self._catalog.end_event(event_id, msg.end_us, msg.description or None)
+        description = msg.description or None
+        gap = self._gaps.pop((msg.camera_id, msg.key), None)
+        if gap is not None:
+            since, text = gap
+            description = (
+                f"{text}; back at {self._clock(msg.end_us)} after {duration_words((msg.end_us - since) / 1e6)}"
+            )
+        self._catalog.end_event(event_id, msg.end_us, description)
+
+    def _clock(self, at_us: int) -> str:
+        return datetime.fromtimestamp(at_us / 1e6, tz=self._tz).strftime("%H:%M:%S")
 
     def close_all(self, camera_id: str, end_us: int) -> None:
         """The camera's analysis stopped (its worker died, or the stream went away): end what it had open."""
-        for key in [k for k in self._open if k[0] == camera_id]:
+        for key in [k for k in self._open if k[0] == camera_id and k not in self._gaps]:
             self._catalog.end_event(self._open.pop(key), end_us)
