@@ -57,8 +57,19 @@ class Catalog(Protocol):
         stream: str | None = None,
         end_us: int | None = None,
         data: dict[str, Any] | None = None,
+        zone: str | None = None,
+        labels: Sequence[str] = (),
+        score: float | None = None,
     ) -> int: ...
-    def end_event(self, event_id: int, end_us: int, description: str | None = None) -> None: ...
+    def end_event(
+        self,
+        event_id: int,
+        end_us: int,
+        description: str | None = None,
+        *,
+        labels: Sequence[str] | None = None,
+        score: float | None = None,
+    ) -> None: ...
     def open_event(self, type_: str, camera_id: str | None = None) -> EventRecord | None: ...
     def event(self, event_id: int) -> EventRecord | None: ...
     def events(
@@ -70,6 +81,8 @@ class Catalog(Protocol):
         limit: int = 100,
         offset: int = 0,
         text: str | None = None,
+        label: str | None = None,
+        zone: str | None = None,
     ) -> list[EventRecord]: ...
     def upsert_health(self, row: HealthRow) -> None: ...
     def health(self) -> list[HealthRow]: ...

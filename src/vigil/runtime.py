@@ -211,15 +211,35 @@ class PublishingCatalog(SqlCatalog):
         stream: str | None = None,
         end_us: int | None = None,
         data: dict[str, Any] | None = None,
+        zone: str | None = None,
+        labels: Sequence[str] = (),
+        score: float | None = None,
     ) -> int:
         event_id = super().add_event(
-            type_, start_us, description, camera_id=camera_id, stream=stream, end_us=end_us, data=data
+            type_,
+            start_us,
+            description,
+            camera_id=camera_id,
+            stream=stream,
+            end_us=end_us,
+            data=data,
+            zone=zone,
+            labels=labels,
+            score=score,
         )
         self._publish(event_id, "opened" if end_us is None else "recorded")
         return event_id
 
-    def end_event(self, event_id: int, end_us: int, description: str | None = None) -> None:
-        super().end_event(event_id, end_us, description)
+    def end_event(
+        self,
+        event_id: int,
+        end_us: int,
+        description: str | None = None,
+        *,
+        labels: Sequence[str] | None = None,
+        score: float | None = None,
+    ) -> None:
+        super().end_event(event_id, end_us, description, labels=labels, score=score)
         self._publish(event_id, "closed")
 
     def _publish(self, event_id: int, change: str) -> None:

@@ -58,6 +58,11 @@ def test_people_lines_and_the_gaps_when_the_detector_or_a_worker_dies(tmp_path, 
         people = vigil.catalog.events(camera_id="plaza", types=["object"])
         labels = [e.data["labels"] for e in people]
         assert labels.count(["person"]) >= 2, labels
+        assert cross.zone == "Middle" and cross.labels == ("person",) and cross.score is not None
+        by_zone = client.get("/api/events?camera=plaza&zone=Middle").json()
+        assert by_zone and {e["type"] for e in by_zone} == {"line_cross"}
+        by_label = client.get("/api/events?camera=plaza&label=person&type=object").json()
+        assert by_label and all(e["labels"] == ["person"] for e in by_label)
 
         # The detector dies: a gap in detection opens, and closes once the restarted detector is up.
         (detector_pid,) = vigil.detector.pids

@@ -115,6 +115,12 @@ def create_app(deps: ApiDeps) -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         offset: Annotated[int, Query(ge=0)] = 0,
         q: Annotated[str | None, Query(max_length=200, description="Words in the description")] = None,
+        label: Annotated[
+            str | None, Query(min_length=1, max_length=64, description="One object label among the event's")
+        ] = None,
+        zone: Annotated[
+            str | None, Query(min_length=1, max_length=200, description="The zone or line name, exactly")
+        ] = None,
     ) -> list[EventOut]:
         rows = deps.catalog.events(
             camera_id=camera,
@@ -124,6 +130,8 @@ def create_app(deps: ApiDeps) -> FastAPI:
             limit=limit,
             offset=offset,
             text=q,
+            label=label,
+            zone=zone,
         )
         return [EventOut.of(e) for e in rows]
 

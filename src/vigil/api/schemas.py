@@ -165,6 +165,9 @@ class EventOut(BaseModel):
     start_us: int
     end_us: int | None
     start: str
+    zone: str | None  # the zone or line it happened in
+    labels: list[str]  # the object labels involved, lower-case
+    score: float | None  # the best detection score seen during the event
     description: str
     data: dict[str, object]
 
@@ -178,6 +181,9 @@ class EventOut(BaseModel):
             start_us=e.start_us,
             end_us=e.end_us,
             start=iso_from_us(e.start_us),
+            zone=e.zone,
+            labels=list(e.labels),
+            score=e.score,
             description=e.description,
             data=e.data,
         )

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from vigil.domain.errors import InvalidRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +22,32 @@ class EventRecord:
     end_us: int | None
     description: str
     data: dict[str, Any]
+    zone: str | None = None  # the zone or line it happened in
+    labels: tuple[str, ...] = ()  # the object labels involved, lower-case and sorted
+    score: float | None = None  # the best detection score seen during the event
+
+
+def event_label(text: str) -> str:
+    """One object label as events keep it: trimmed and lower-case, so ``Car`` and ``car`` are one label.
+    Raises :class:`InvalidRequest` for an empty label or one holding a comma (commas separate labels)."""
+    label = text.strip().lower()
+    if not label:
+        raise InvalidRequest("label: must not be empty")
+    if "," in label:
+        raise InvalidRequest(f"label: {text!r} holds a comma (one label at a time)")
+    return label
+
+
+def event_labels(texts: Iterable[str]) -> tuple[str, ...]:
+    """A set of labels as events keep it: each as :func:`event_label`, without repeats, sorted."""
+    return tuple(sorted({event_label(t) for t in texts}))
+
+
+def event_score(value: float | None) -> float | None:
+    """A best score as events keep it; raises :class:`InvalidRequest` when it is not a finite number."""
+    if value is not None and not math.isfinite(value):
+        raise InvalidRequest(f"score: {value!r} is not a finite number")
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     RowMapping,
-    and_,
     create_engine,
     delete,
     event,
@@ -26,7 +25,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
 from vigil.domain.errors import StorageError
-from vigil.domain.records import EventRecord, HealthRow, LedgerEntry, ledger_entry_hash
+from vigil.domain.records import (
+    EventRecord,
+    HealthRow,
+    LedgerEntry,
+    event_label,
+    event_labels,
+    event_score,
+    ledger_entry_hash,
+)
 from vigil.domain.retention import StoredSegment
 from vigil.domain.segment import Gap, GapCause, Segment, SegmentInfo
 from vigil.storage import schema as t
@@ -50,6 +57,24 @@ def _segment(row: RowMapping) -> Segment:
         frame_count=row["frame_count"],
         recovered=bool(row["recovered"]),
     )
+
+
+def _event(row: RowMapping) -> EventRecord:
+    return EventRecord(**{**row, "labels": _labels_of(row["labels"])})
+
+
+def _labels_of(column: str | None) -> tuple[str, ...]:
+    return tuple(label for label in (column or "").split(",") if label)
+
+
+def _labels_column(labels: Sequence[str]) -> str | None:
+    """Labels as the ``labels`` column holds them: ``,car,person,`` (None when there are none)."""
+    return "," + ",".join(labels) + "," if labels else None
+
+
+def _like_literal(text: str) -> str:
+    """``text`` with LIKE's wildcards escaped (use with ``escape="\\"``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def sqlite_url(path: Path) -> str:
@@ -312,7 +337,15 @@ class SqlCatalog:
         stream: str | None = None,
         end_us: int | None = None,
         data: dict[str, Any] | None = None,
+        zone: str | None = None,
+        labels: Sequence[str] = (),
+        score: float | None = None,
     ) -> int:
+        """Record an event (open while ``end_us`` is None). ``zone`` is the zone or line it happened in,
+        ``labels`` the object labels involved (kept lower-case, without repeats), ``score`` the best detection
+        score so far. Raises InvalidRequest for an empty label, one with a comma, or a score that is no number."""
+        label_column = _labels_column(event_labels(labels))
+        score = event_score(score)
         with self._write() as conn:
             new_id = conn.execute(
                 insert(t.events).values(
@@ -323,17 +356,38 @@ class SqlCatalog:
                     end_us=end_us,
                     description=description,
                     data=data or {},
+                    zone=zone or None,
+                    labels=label_column,
+                    score=score,
                 )
             ).inserted_primary_key
             assert new_id is not None
             return int(new_id[0])
 
-    def end_event(self, event_id: int, end_us: int, description: str | None = None) -> None:
+    def end_event(
+        self,
+        event_id: int,
+        end_us: int,
+        description: str | None = None,
+        *,
+        labels: Sequence[str] | None = None,
+        score: float | None = None,
+    ) -> None:
+        """Close an event. ``description`` replaces its description when given; ``labels`` are added to the
+        ones it has (their union is kept) and ``score`` replaces its best score when higher."""
         values: dict[str, Any] = {"end_us": end_us}
         if description:
             values["description"] = description
+        more_labels = event_labels(labels or ())
+        score = event_score(score)
+        c = t.events.c
         with self._write() as conn:
-            conn.execute(update(t.events).where(t.events.c.id == event_id).values(**values))
+            if more_labels or score is not None:
+                row = conn.execute(select(c.labels, c.score).where(c.id == event_id)).first()
+                if row is not None:
+                    values["labels"] = _labels_column(event_labels([*_labels_of(row.labels), *more_labels]))
+                    values["score"] = max((v for v in (row.score, score) if v is not None), default=None)
+            conn.execute(update(t.events).where(c.id == event_id).values(**values))
 
     def open_event(self, type_: str, camera_id: str | None = None) -> EventRecord | None:
         c = t.events.c
@@ -341,7 +395,7 @@ class SqlCatalog:
         query = query.where(c.camera_id.is_(None) if camera_id is None else c.camera_id == camera_id)
         with self._read() as conn:
             row = conn.execute(query.order_by(c.id.desc()).limit(1)).mappings().first()
-            return EventRecord(**dict(row)) if row else None
+            return _event(row) if row else None
 
     def events(
         self,
@@ -352,12 +406,20 @@ class SqlCatalog:
         limit: int = 100,
         offset: int = 0,
         text: str | None = None,
+        label: str | None = None,
+        zone: str | None = None,
     ) -> list[EventRecord]:
+        """Events newest first, filtered by camera, types, a time range they overlap, words in the
+        description (``text``), one object label among theirs (exact, case aside) and their zone (exact).
+        Raises InvalidRequest for an empty label or one with a comma."""
         c = t.events.c
         conds: list[ColumnElement[bool]] = []
         if text:
-            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            conds.append(c.description.ilike(pattern, escape="\\"))
+            conds.append(c.description.ilike("%" + _like_literal(text) + "%", escape="\\"))
+        if label is not None:
+            conds.append(c.labels.like("%," + _like_literal(event_label(label)) + ",%", escape="\\"))
+        if zone is not None:
+            conds.append(c.zone == zone)
         if camera_id is not None:
             conds.append(c.camera_id == camera_id)
         if types:
@@ -366,15 +428,15 @@ class SqlCatalog:
             conds.append((c.end_us.is_(None)) | (c.end_us >= start_us))
         if end_us is not None:
             conds.append(c.start_us < end_us)
-        query = select(t.events).where(and_(*conds)).order_by(c.start_us.desc(), c.id.desc())
+        query = select(t.events).where(*conds).order_by(c.start_us.desc(), c.id.desc())
         with self._read() as conn:
             rows = conn.execute(query.limit(limit).offset(offset)).mappings()
-            return [EventRecord(**dict(r)) for r in rows]
+            return [_event(r) for r in rows]
 
     def event(self, event_id: int) -> EventRecord | None:
         with self._read() as conn:
             row = conn.execute(select(t.events).where(t.events.c.id == event_id)).mappings().first()
-            return EventRecord(**dict(row)) if row else None
+            return _event(row) if row else None
 
     # --- health ----------------------------------------------------------------------------------
     def upsert_health(self, row: HealthRow) -> None:

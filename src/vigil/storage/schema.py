@@ -64,6 +64,9 @@ events = Table(
     Column("end_us", BigInteger, nullable=True),
     Column("description", Text, nullable=False),
     Column("data", JSON, nullable=False, default=dict),
+    Column("zone", Text, nullable=True),  # the zone or line it happened in
+    Column("labels", Text, nullable=True),  # ",car,person,": lower-case, sorted, comma-framed (exact LIKE match)
+    Column("score", Float, nullable=True),  # the best detection score seen during the event
     Index("ix_events_time", "start_us"),
     Index("ix_events_camera_time", "camera_id", "start_us"),
 )

@@ -1,5 +1,7 @@
 """Writes what the analysis workers saw into the catalog as events: one row per event, opened when it begins
-and closed (with its end and final description) when it ends.
+and closed (with its end and final description) when it ends. An event's ``zone``, ``labels`` and ``score``
+(when its data carries them) become the catalog's fields of those names; the data keeps them too. An end may
+raise the best score.
 
 Gaps in analysis are events too (type ``analysis``): ``analysis:down`` for a camera whose analysis worker died
 (closed by the restarted worker when it has the stream again), ``detector:down`` for the whole node while the
@@ -9,15 +11,50 @@ detector process is dead (closed when it reports :class:`~vigil.domain.reports.D
 from __future__ import annotations
 
 import logging
+import math
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from typing import Any
 
 from vigil.domain.describe import duration_words
+from vigil.domain.errors import InvalidRequest
+from vigil.domain.records import event_labels
 from vigil.domain.reports import AnalysisEvent, AnalysisEventEnd, DetectorUp, Message
 from vigil.ports import Catalog
 
 NODE = ""  # the camera id of node-wide events (the detector)
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class EventFacts:
+    """What an event's data says about where and what: its zone or line, object labels and best score."""
+
+    zone: str | None = None
+    labels: tuple[str, ...] = ()
+    score: float | None = None
+
+
+def event_facts(camera_id: str, data: dict[str, Any]) -> EventFacts:
+    """``zone`` (a name), ``labels`` (a list of names) and ``score`` (a number) from an event's data; a value of
+    the wrong kind is left out with a warning rather than losing the event."""
+    zone, labels, score = data.get("zone"), data.get("labels", ()), data.get("score")
+    if zone is not None and not (isinstance(zone, str) and zone):
+        log.warning("camera=%s: event zone %r is not a name; left out", camera_id, zone)
+        zone = None
+    try:
+        if not isinstance(labels, list | tuple) or not all(isinstance(x, str) for x in labels):
+            raise InvalidRequest(f"labels: {labels!r} is not a list of names")
+        kept = event_labels(labels)
+    except InvalidRequest as exc:
+        log.warning("camera=%s: event %s; labels left out", camera_id, exc.message)
+        kept = ()
+    bad_score = isinstance(score, bool) or not isinstance(score, int | float) or not math.isfinite(score)
+    if score is not None and bad_score:
+        log.warning("camera=%s: event score %r is not a number; left out", camera_id, score)
+        score = None
+    return EventFacts(zone, kept, None if score is None else float(score))
 
 
 class AnalysisReports:
@@ -65,6 +102,7 @@ class AnalysisReports:
             log.warning("camera=%s: %s began again before it ended; closing the first", msg.camera_id, msg.key)
             self._catalog.end_event(self._open.pop(key), msg.start_us)
         data = {**msg.data, "key": msg.key}
+        facts = event_facts(msg.camera_id, msg.data)
         event_id = self._catalog.add_event(
             msg.type,
             msg.start_us,
@@ -73,6 +111,9 @@ class AnalysisReports:
             stream=msg.stream,
             end_us=msg.end_us,
             data=data,
+            zone=facts.zone,
+            labels=facts.labels,
+            score=facts.score,
         )
         if msg.end_us is None:
             self._open[key] = event_id
@@ -89,7 +130,7 @@ class AnalysisReports:
             description = (
                 f"{text}; back at {self._clock(msg.end_us)} after {duration_words((msg.end_us - since) / 1e6)}"
             )
-        self._catalog.end_event(event_id, msg.end_us, description)
+        self._catalog.end_event(event_id, msg.end_us, description, score=msg.score)
 
     def _clock(self, at_us: int) -> str:
         return datetime.fromtimestamp(at_us / 1e6, tz=self._tz).strftime("%H:%M:%S")
