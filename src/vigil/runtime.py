@@ -304,6 +304,10 @@ class Vigil:
         self.recover()
         self.reports.mark_process_down(((s.camera_id, s.stream) for s in self.specs), self.clock.now_us())
         self.supervisor.start()
+        with self._lock:
+            left = self.analysis_reports.close_leftovers(self.clock.now_us())
+        if left:
+            log.info("closed %d analysis event(s) a previous run left open", left)
         if self.detector_problem:
             with self._lock:
                 self.analysis_reports.detection_off(self.clock.now_us(), self.detector_problem)

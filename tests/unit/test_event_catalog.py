@@ -185,3 +185,18 @@ def test_the_node_publishes_events_with_their_zone_labels_and_score(tmp_path: Pa
         ("closed", "Square", ("dog", "person"), 0.8),
     ]
     catalog.close()
+
+
+def test_analysis_events_a_killed_run_left_open_are_closed_at_restart_and_others_are_not(catalog: SqlCatalog) -> None:
+    reports = AnalysisReports(catalog)
+    reports.handle(AnalysisEvent("cam", "main", "motion", "motion", 1_000_000, None, "Motion from 00:00:01"))
+    reports.handle(AnalysisEvent("cam", "main", "rule:Crowd", "crowd", 2_000_000, None, "3 people gathered"))
+    reports.detector_down(3_000_000, -9)
+    offline = catalog.add_event("offline", 1_500_000, "Camera offline", camera_id="cam")  # the recorder's own
+    again = AnalysisReports(catalog)  # a new run: it knows nothing of what the last one had open
+    assert again.close_leftovers(10_000_000) == 3
+    closed = [e for e in catalog.events(limit=10) if e.type != "offline"]
+    assert all(e.end_us == 10_000_000 and "still open when Vigil stopped" in e.description for e in closed)
+    still = catalog.event(offline)
+    assert still is not None and still.end_us is None
+    assert again.close_leftovers(11_000_000) == 0

@@ -397,6 +397,13 @@ class SqlCatalog:
             row = conn.execute(query.order_by(c.id.desc()).limit(1)).mappings().first()
             return _event(row) if row else None
 
+    def open_events(self, types: Sequence[str]) -> list[EventRecord]:
+        """Every event of these types that has not ended, oldest first."""
+        c = t.events.c
+        query = select(t.events).where(c.type.in_(list(types)), c.end_us.is_(None)).order_by(c.id)
+        with self._read() as conn:
+            return [_event(row) for row in conn.execute(query).mappings()]
+
     def events(
         self,
         camera_id: str | None = None,

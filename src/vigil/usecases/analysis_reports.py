@@ -20,9 +20,12 @@ from vigil.domain.describe import duration_words
 from vigil.domain.errors import InvalidRequest
 from vigil.domain.records import event_labels
 from vigil.domain.reports import AnalysisEvent, AnalysisEventEnd, DetectorUp, Message
+from vigil.domain.rules import RuleKind
 from vigil.ports import Catalog
 
 NODE = ""  # the camera id of node-wide events (the detector)
+# Event types the analysis writes (rule kinds included).
+ANALYSIS_TYPES = ("motion", "fault", "object", "analysis", *(kind.value for kind in RuleKind))
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,15 @@ class AnalysisReports:
             self._ended(msg)
         elif isinstance(msg, DetectorUp):
             self._ended(AnalysisEventEnd(NODE, "detector:down", msg.at_us))
+
+    def close_leftovers(self, at_us: int) -> int:
+        """At start-up: end the analysis events a previous run left open (it stopped without ending them, e.g.
+        killed); return how many. Their end is now, said in their description."""
+        left = [e for e in self._catalog.open_events(ANALYSIS_TYPES) if "key" in e.data]
+        for event in left:
+            text = f"{event.description} (still open when Vigil stopped; closed at its restart at {self._clock(at_us)})"
+            self._catalog.end_event(event.id, max(at_us, event.start_us), text)
+        return len(left)
 
     def analysis_down(self, camera_id: str, stream: str, at_us: int, code: int | None) -> None:
         """The camera's analysis worker died: a gap in its analysis, until a worker has its stream again."""
