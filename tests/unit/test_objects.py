@@ -148,3 +148,64 @@ def test_a_new_picture_size_ends_what_was_followed_and_starts_afresh():
     bigger = DetectionReply(T0 + 5 * STEP, [], np.zeros((720, 1280, 3), np.uint8), (0, 0, 1280, 720), 1.0)
     msgs = plain(watch.reply(bigger))
     assert [m.key for m in msgs if isinstance(m, AnalysisEventEnd)] == ["object:1"]
+
+
+# --- the camera's side of the link ---------------------------------------------------------------------------
+class RecordingLink:
+    """Answers every request with nothing found, noting what was asked (the camera's view of the port)."""
+
+    connected, busy = True, False
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[int, tuple[int, int, int, int]]] = []
+        self._reply: DetectionReply | None = None
+
+    def submit(self, picture, crop, at_us):
+        self.asked.append((at_us, crop))
+        self._reply = DetectionReply(at_us, [], picture, crop, 0.0)
+        return True
+
+    def poll(self):
+        reply, self._reply = self._reply, None
+        return reply
+
+    def close(self):
+        pass
+
+
+def test_a_still_picture_is_looked_at_whole_at_first_and_then_only_every_whole_look_s():
+    from vigil.analysis.camera import AnalysisSettings, CameraAnalysis
+
+    link = RecordingLink()
+    analysis = CameraAnalysis("cam", "sub", AnalysisSettings(faults=False, whole_look_s=10.0), detection=link)
+    gray = np.full((180, 320), 90, np.uint8)
+    colour = np.zeros((H, W, 3), np.uint8)
+    for k in range(60):  # 12 s of a picture where nothing moves
+        analysis.feed(gray, T0 + k * STEP, lambda: colour)
+    assert link.asked == [(T0, (0, 0, W, H)), (T0 + 50 * STEP, (0, 0, W, H))]
+
+    moving = gray.copy()
+    moving[80:110, 150:170] = 250  # something appears: only its surroundings are looked at
+    analysis.feed(moving, T0 + 60 * STEP, lambda: colour)
+    at, (x1, y1, x2, y2) = link.asked[-1]
+    assert at == T0 + 60 * STEP and (x2 - x1) * (y2 - y1) < 0.5 * W * H
+    assert x1 <= 300 <= x2 and y1 <= 160 <= y2  # the bright patch, in the 640 x 360 picture's pixels
+
+
+def test_nothing_is_sent_while_a_picture_fault_is_raised():
+    from vigil.analysis.camera import AnalysisSettings, CameraAnalysis
+
+    link = RecordingLink()
+    analysis = CameraAnalysis("cam", "sub", AnalysisSettings(whole_look_s=1.0), detection=link)
+    rng = np.random.default_rng(1)
+    scene = rng.integers(30, 220, (180, 320), dtype=np.uint8)
+    for k in range(30):
+        analysis.feed(scene, T0 + k * STEP, lambda: np.zeros((H, W, 3), np.uint8))
+    asked = len(link.asked)
+    black = np.zeros((180, 320), np.uint8)
+    out = []
+    for k in range(30, 60):
+        out += analysis.feed(black, T0 + k * STEP, lambda: np.zeros((H, W, 3), np.uint8))
+    assert any(getattr(m, "key", "") == "fault:black" for m in out)
+    raised_at = next(m.start_us for m in out if getattr(m, "key", "") == "fault:black")
+    assert all(at <= raised_at + 1_000_000 for at, _ in link.asked[asked:]), "no requests once the fault is up"

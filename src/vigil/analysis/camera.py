@@ -7,9 +7,10 @@ while a fault is raised (a covered or moving picture says nothing about the scen
 
 With a :class:`~vigil.ports.DetectionLink`, motion gates detection: when something moves (or an object is being
 followed) and the detector is free, the colour picture is asked for and the part worth looking at is sent
-(:mod:`vigil.analysis.gating`); the reply, picked up on a later frame, goes to the camera's
-:class:`~vigil.analysis.objects.ObjectWatch` (tracks, rules, their events). Nothing is sent while a fault is
-raised.
+(:mod:`vigil.analysis.gating`), and the whole picture on the first frame and every ``whole_look_s`` (people
+and vehicles that were there before watching began, or never moved since); the reply, picked up on a later
+frame, goes to the camera's :class:`~vigil.analysis.objects.ObjectWatch` (tracks, rules, their events).
+Nothing is sent while a fault is raised.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class AnalysisSettings:
     faults: bool = True
     motion_min_fraction: float = 0.001  # share of the picture moving that counts as motion
     motion_end_s: float = 3.0  # a motion event ends this long after the last moving frame
+    whole_look_s: float = 10.0  # the whole picture is looked at this often, motion or not (0: never)
 
 
 @dataclass
@@ -54,6 +56,7 @@ class CameraAnalysis:
     model_input: tuple[int, int] = (416, 416)  # the detector's input (width, height): crops are shaped to it
     detections: int = 0  # replies received (for tests and benchmarks)
     _objects: ObjectWatch | None = None
+    _whole_us: int | None = None  # when the whole picture was last looked at
     _motion: MotionDetector | None = None
     _faults: PictureFaults | None = None
     _motion_since: int | None = None
@@ -90,6 +93,9 @@ class CameraAnalysis:
                 out += self._objects.reply(reply)
             if picture is not None and not faulted and not self.detection.busy:
                 areas = moving + self._objects.areas(at_us)
+                whole = self.settings.whole_look_s
+                if whole > 0 and (self._whole_us is None or at_us - self._whole_us >= whole * 1e6):
+                    areas, self._whole_us = [(0.0, 0.0, 1.0, 1.0)], at_us  # what never moved while watched
                 if areas:
                     frame = picture()
                     crop = detection_crop(areas, frame.shape[1], frame.shape[0], self.model_input)

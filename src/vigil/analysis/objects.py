@@ -47,10 +47,17 @@ class ObjectWatch:
     _size: tuple[int, int] = (0, 0)  # the detected pictures' height, width
     _followed: dict[int, _Followed] = field(default_factory=dict)
     _checked_us: int = 0
+    seen: list[Track] = field(default_factory=list)  # the confirmed tracks of the last reply (benchmarks score them)
 
     def __post_init__(self) -> None:
         self._tracker = Tracker(self.fps)
         self._engine = RuleEngine(self.rules)
+
+    @property
+    def following(self) -> list[Track]:
+        """The confirmed tracks being followed now (seen in the last reply or not)."""
+        assert self._tracker is not None
+        return [t for t in self._tracker.tracks if t.confirmed]
 
     def areas(self, at_us: int) -> list[Area]:
         """Where the followed objects are (normalised), for the next detection."""
@@ -73,7 +80,7 @@ class ObjectWatch:
         else:
             out = []
         detections = [Detection(label, score, (x1, y1, x2, y2)) for label, score, x1, y1, x2, y2 in reply.found]
-        seen = self._tracker.update(detections, reply.at_us, reply.picture, looked=reply.crop)
+        seen = self.seen = self._tracker.update(detections, reply.at_us, reply.picture, looked=reply.crop)
         ended = list(self._tracker.ended)
         picture: list[Any] = []  # the copy, made once and only if an event needs it
 
