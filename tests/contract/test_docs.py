@@ -26,3 +26,18 @@ def test_readme_gives_the_two_commands_and_ci_runs_the_test_one():
     readme = (ROOT / "README.md").read_text()
     assert "make demo" in readme and "make test" in readme
     assert "make test" in (ROOT / ".ci/run").read_text()
+
+
+def test_the_readme_config_example_is_valid(monkeypatch):
+    import re
+
+    import yaml
+
+    from vigil.config.loader import parse_config
+
+    text = (ROOT / "README.md").read_text()
+    example = re.search(r"```yaml\n# vigil.yaml\n(.*?)```", text, re.S)
+    assert example, "README.md has no vigil.yaml example"
+    monkeypatch.setenv("GATE_PASSWORD", "secret")
+    config = parse_config(yaml.safe_load(example.group(1)), "README.md")
+    assert config.cameras and config.cameras[0].analysis.rules

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import errno
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -27,6 +28,21 @@ class DemoCamera:
     name: str
     location: str
     model: str
+    analysis: dict[str, Any] = field(default_factory=dict)  # zones, lines and rules to show what analysis does
+
+
+PLAZA_ANALYSIS = {
+    "lines": [{"name": "Plaza middle", "points": [[0.5, 0.1], [0.5, 0.95]]}],
+    "zones": [{"name": "Building B door", "points": [[0.0, 0.35], [0.3, 0.35], [0.3, 0.7], [0.0, 0.7]]}],
+    "rules": [
+        {"name": "Crossing the plaza", "kind": "line_cross", "line": "Plaza middle"},
+        {"name": "Near the door", "kind": "loiter", "zone": "Building B door", "min_s": 15},
+    ],
+}
+WALKWAY_ANALYSIS = {
+    "zones": [{"name": "Library steps", "points": [[0.3, 0.55], [0.75, 0.55], [0.75, 0.98], [0.3, 0.98]]}],
+    "rules": [{"name": "On the steps", "kind": "zone_enter", "zone": "Library steps"}],
+}
 
 
 CATALOGUE = [
@@ -37,12 +53,16 @@ CATALOGUE = [
         "Level 1, overhead",
         "Intel sample (CC BY 4.0)",
     ),
-    DemoCamera("plaza", "pets09-s2l1/vtest.avi", "Campus plaza", "Roof of building B", "PETS 2009 S2.L1"),
+    DemoCamera(
+        "plaza", "pets09-s2l1/vtest.avi", "Campus plaza", "Roof of building B", "PETS 2009 S2.L1", PLAZA_ANALYSIS
+    ),
     DemoCamera(
         "access-road", "intel-samples/car-detection.mp4", "Access road", "Gate 2, pole 3", "Intel sample (CC BY 4.0)"
     ),
     DemoCamera("lobby", "intel-samples/one-by-one-person-detection.mp4", "Lobby", "Ground floor", "Intel sample"),
-    DemoCamera("walkway", "tud-campus/TUD-Campus.mp4", "Walkway", "Library entrance", "TUD-Campus (MOT15)"),
+    DemoCamera(
+        "walkway", "tud-campus/TUD-Campus.mp4", "Walkway", "Library entrance", "TUD-Campus (MOT15)", WALKWAY_ANALYSIS
+    ),
     DemoCamera("motorway", "cctv/motorway-timestamp.avi", "Motorway", "Junction 4", "bgslibrary sample"),
 ]
 
@@ -94,6 +114,7 @@ def run_demo(data: Path, work: Path, port: int = 8080, cameras: int = 6) -> int:
                     "site": "Demo campus",
                     "streams": {"main": {"url": sim.url(cam.id)}},
                     "device": {"model": cam.model},
+                    **({"analysis": cam.analysis} if cam.analysis else {}),
                 }
                 for cam, _ in clips
             ],
