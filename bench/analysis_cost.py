@@ -67,6 +67,9 @@ class Counting:
             out.append(AnalysisEvent(self.job.camera_id, "main", "bench", "bench", at_us, at_us, "", data))
         return list(out)
 
+    def collect(self, at_us: int) -> list[Any]:
+        return self.inner.collect(at_us) if self.inner is not None else []
+
     def stop(self, at_us: int) -> list[Any]:
         return self.inner.stop(at_us) if self.inner is not None else []
 

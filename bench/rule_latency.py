@@ -152,6 +152,17 @@ class StampingAnalyser:
             self._write_counts()
         return [stamped(item, stamp) for item in out]
 
+    def collect(self, at_us: int) -> list[Message | Pictured]:
+        """A reply taken between analysed frames (``at_us``: the decoded frame's time)."""
+        out = list(self.inner.collect(at_us))
+        if not out:
+            return out
+        stamp: dict[str, Any] = {"bench_frame_us": at_us, "bench_done_us": now_us()}
+        reply = self.link.last if self.link is not None else None
+        if reply is not None:
+            stamp |= {"bench_reply_us": reply.at_us, "bench_took_ms": round(reply.took_ms, 1)}
+        return [stamped(item, stamp) for item in out]
+
     def stop(self, at_us: int) -> list[Message | Pictured]:
         return list(self.inner.stop(at_us))
 

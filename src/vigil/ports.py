@@ -144,6 +144,11 @@ class FrameAnalyser(Protocol):
 
     def feed(self, gray: Any, at_us: int, picture: Picture | None = None) -> list[Message | Pictured]: ...
 
+    def collect(self, at_us: int) -> list[Message | Pictured]:
+        """Between analysed frames: take what has arrived meanwhile (a detector's reply), so that its events need
+        not wait for the next analysed frame."""
+        ...
+
     def stop(self, at_us: int) -> list[Message | Pictured]: ...
 
 

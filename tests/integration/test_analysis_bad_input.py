@@ -55,6 +55,13 @@ class Watching:
             self.replies.append(gray.shape)
         return list(out)
 
+    def collect(self, at_us: int) -> list[Any]:
+        before = self.inner.detections
+        out = self.inner.collect(at_us)
+        if self.inner.detections > before:
+            self.replies.append(self.shapes[-1])
+        return list(out)
+
     def stop(self, at_us: int) -> list[Any]:
         return list(self.inner.stop(at_us))
 

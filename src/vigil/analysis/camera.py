@@ -103,6 +103,16 @@ class CameraAnalysis:
                         self.detection.submit(frame, crop, at_us)
         return out
 
+    def collect(self, at_us: int) -> list[Message | Pictured]:
+        if self.detection is None:
+            return []
+        assert self._objects is not None
+        reply = self.detection.poll()
+        if reply is None:
+            return []
+        self.detections += 1
+        return self._objects.reply(reply)
+
     def stop(self, at_us: int) -> list[Message | Pictured]:
         """The stream stopped: end what is open."""
         assert self._objects is not None

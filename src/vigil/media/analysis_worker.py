@@ -29,6 +29,7 @@ import numpy as np
 
 from vigil.domain.errors import SourceError
 from vigil.domain.reports import AnalysisEvent, AnalysisEventEnd, Message
+from vigil.domain.rules import Rule
 from vigil.durable_files import part_path, publish_part
 from vigil.media.detector_link import DetectorClient
 from vigil.media.sources import OpenedSource, open_source
@@ -59,7 +60,7 @@ class AnalysisJob:
     detector_key: bytes = b""
     detect_width: int = 640  # width of the colour picture the detector is given (and rule snapshots are)
     model_input: tuple[int, int] = (416, 416)
-    rules: tuple[Any, ...] = ()  # vigil.domain.rules.Rule
+    rules: tuple[Rule, ...] = ()
     report_objects: bool = True
 
 
@@ -107,7 +108,9 @@ class StreamAnalyser:
                     if ahead > 0 and stop.wait(ahead):
                         return
                 now = self._clock.now_us()
-                if now < next_us:
+                if now < next_us:  # not analysed; a detector reply that arrived meanwhile is taken now
+                    for msg in self._analyser.collect(now):
+                        self._send(self._with_snapshot(msg, frame))
                     continue
                 next_us = max(next_us + period_us, now - period_us)
                 width = self.job.width
