@@ -172,7 +172,8 @@ def write_snapshot(root: Path, msg: AnalysisEvent, bgr: Any) -> tuple[str, str]:
     """Draw the event's motion regions (normalised x, y, w, h in ``data["regions"]``, red), its zone or line
     (``data["outline"]``, normalised points, yellow) and its objects (``data["boxes"]``: label, score, x, y, w, h,
     green, labelled); write the JPEG durably under ``root``; return its path relative to ``root`` and its
-    SHA-256. ``bgr`` is drawn on."""
+    SHA-256. ``bgr`` itself is left as it is (several events of one frame share it)."""
+    bgr = bgr.copy()
     height, width = bgr.shape[:2]
 
     def px(x: float, y: float) -> tuple[int, int]:

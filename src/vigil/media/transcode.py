@@ -45,8 +45,11 @@ def ensure_h264(
     height: int | None = None,
     bitrate_kbps: int | None = None,
     gop_s: float = 2.0,
+    always: bool = False,
 ) -> Path:
-    """Return an H.264 MP4 with the content of ``src``: ``src`` itself when no work is needed.
+    """Return an H.264 MP4 with the content of ``src``: ``src`` itself when no work is needed (unless
+    ``always``: then it is re-encoded with a keyframe every ``gop_s``; some H.264 MP4s, such as the Intel
+    samples, stall GStreamer's RTSP server after their first loop, and a re-encoded copy plays steadily).
 
     ``height`` scales the picture keeping its aspect ratio; ``bitrate_kbps`` caps the bit rate (otherwise
     constant quality). The transcode is written once into ``cache_dir`` under a name keyed by the source's
@@ -56,7 +59,7 @@ def ensure_h264(
     src = Path(src)
     if not src.is_file():
         raise FileNotFoundError(f"no such video file: {src}")
-    if height is None and bitrate_kbps is None and is_h264_mp4(src):
+    if not always and height is None and bitrate_kbps is None and is_h264_mp4(src):
         return src
     if gop_s <= 0:
         raise ValueError(f"gop_s must be positive, got {gop_s}")

@@ -1,7 +1,9 @@
-// Vigil's minimal console: camera status, a timeline bar and a player for a chosen range.
+// Vigil's minimal console: camera status, a timeline bar with events, a player for a chosen range, and the
+// latest events with their snapshots (each plays its footage).
 const tz = document.body.dataset.timezone || "UTC";
 const fmt = new Intl.DateTimeFormat("en-GB", { timeZone: tz, dateStyle: "short", timeStyle: "medium" });
 const $ = (id) => document.getElementById(id);
+let cameraNames = {};
 
 function cell(text, cls) {
   const td = document.createElement("td");
@@ -27,6 +29,8 @@ async function refreshCameras() {
     if (select.options.length !== cams.length) {
       select.replaceChildren(...cams.map((c) => new Option(c.name, c.id)));
       if (chosen) select.value = chosen;
+      $("ev-camera").replaceChildren(new Option("All cameras", ""), ...cams.map((c) => new Option(c.name, c.id)));
+      cameraNames = Object.fromEntries(cams.map((c) => [c.id, c.name]));
     }
     for (const c of cams) {
       const h = c.health || {};
@@ -78,13 +82,23 @@ async function drawTimeline() {
   const bar = $("timeline");
   try {
     const t = await getJson(`/api/cameras/${encodeURIComponent($("camera").value)}/timeline?start=${start * 1000}&end=${end * 1000}`);
-    bar.replaceChildren(...t.spans.map((s) => {
+    const at = (us) => `${((us / 1000 - start) / 3600e3) * 100}%`;
+    const spans = t.spans.map((s) => {
       const div = document.createElement("div");
       div.className = "span";
-      div.style.left = `${((s.start_us / 1000 - start) / 3600e3) * 100}%`;
+      div.style.left = at(s.start_us);
       div.style.width = `${Math.max(0.2, ((s.end_us - s.start_us) / 1000 / 3600e3) * 100)}%`;
       return div;
-    }));
+    });
+    const ticks = (t.events || []).filter((e) => e.type !== "motion").map((e) => {
+      const tick = document.createElement("div");
+      tick.className = "tick";
+      tick.style.left = at(e.start_us);
+      tick.title = e.description;
+      tick.addEventListener("click", () => playEvent(e.id));
+      return tick;
+    });
+    bar.replaceChildren(...spans, ...ticks);
   } catch (err) { bar.replaceChildren(); }
 }
 
@@ -105,7 +119,58 @@ async function playChosen() {
   drawTimeline();
 }
 
+async function playEvent(id) {
+  const detail = await getJson(`/api/events/${id}`);
+  $("camera").value = detail.event.camera_id;
+  $("start").value = toLocalInput(new Date(detail.start_us / 1000));
+  $("end").value = toLocalInput(new Date(detail.end_us / 1000));
+  await playChosen();
+  $("video").scrollIntoView({ behavior: "smooth", block: "center" });
+}
+
+async function refreshEvents() {
+  const params = new URLSearchParams({ limit: "24" });
+  for (const [key, id] of [["camera", "ev-camera"], ["type", "ev-type"], ["label", "ev-label"], ["q", "ev-q"]]) {
+    if ($(id).value.trim()) params.set(key, $(id).value.trim());
+  }
+  const list = $("events");
+  try {
+    const events = await getJson(`/api/events?${params}`);
+    if (!events.length) { list.replaceChildren(Object.assign(document.createElement("li"), { className: "muted", textContent: "No events." })); return; }
+    list.replaceChildren(...events.map((e) => {
+      const li = document.createElement("li");
+      if (e.data && e.data.snapshot) {
+        const img = document.createElement("img");
+        img.src = `/api/events/${e.id}/snapshot.jpg`;
+        img.alt = e.description;
+        img.loading = "lazy";
+        li.append(img);
+      }
+      const text = document.createElement("div");
+      const head = document.createElement("div");
+      head.className = "muted";
+      const labels = (e.labels || []).join(", ");
+      head.textContent = `${fmt.format(new Date(e.start_us / 1000))} · ${cameraNames[e.camera_id] || e.camera_id || "node"} · ${e.type}` +
+        (e.zone ? ` · ${e.zone}` : "") + (labels ? ` · ${labels}` : "") + (e.score ? ` · ${e.score.toFixed(2)}` : "");
+      const desc = document.createElement("div");
+      desc.textContent = e.description;
+      text.append(head, desc);
+      if (e.camera_id) {
+        const play = document.createElement("button");
+        play.textContent = "Play";
+        play.addEventListener("click", () => playEvent(e.id));
+        text.append(play);
+      }
+      li.append(text);
+      return li;
+    }));
+  } catch (err) {
+    list.replaceChildren(Object.assign(document.createElement("li"), { className: "error", textContent: err.message }));
+  }
+}
+
 $("player-form").addEventListener("submit", (ev) => { ev.preventDefault(); playChosen(); });
+$("events-form").addEventListener("submit", (ev) => { ev.preventDefault(); refreshEvents(); });
 $("camera").addEventListener("change", drawTimeline);
 // A link can open playback directly: #camera=ID&last=SECONDS, or #camera=ID&start=ISO&end=ISO
 function fromLink() {
@@ -123,6 +188,7 @@ function fromLink() {
 }
 
 setRange(120);
-refreshCameras().then(() => { if (!fromLink()) drawTimeline(); });
+refreshCameras().then(() => { if (!fromLink()) drawTimeline(); refreshEvents(); });
 setInterval(refreshCameras, 5000);
+setInterval(refreshEvents, 10000);
 setInterval(drawTimeline, 30000);
