@@ -91,3 +91,28 @@ def test_colour_picks_the_right_person_when_overlap_cannot():
     tracks = tracker.update([left, right], 3 * STEP, moved)
     red_track = next(t for t in tracks if t.track_id == 1)
     assert red_track.box == right.box
+
+
+def test_an_object_that_moved_past_its_own_box_between_detections_keeps_its_id():
+    """A loaded detector answers a camera less often: between two answers a walker may move further than his
+    width, so the boxes no longer overlap. Distance-IoU still matches him to his track; plain IoU could not."""
+    tracker = Tracker(fps=5.0)
+    ids = set()
+    for k in range(12):  # 40 px wide, 50 px further at every answer (answers 0.4 s apart)
+        x = 50 + 50 * k
+        seen = tracker.update([Detection("person", 0.9, (x, 100, x + 40, 200))], k * 400_000)
+        ids |= {t.track_id for t in seen}
+    assert ids == {1}
+
+
+def test_two_people_far_apart_are_not_swapped_by_distance_matching():
+    tracker = Tracker(fps=5.0)
+    for k in range(10):
+        a = 100 + 10 * k
+        b = 500 - 10 * k
+        seen = tracker.update(
+            [Detection("person", 0.9, (a, 100, a + 40, 200)), Detection("person", 0.9, (b, 100, b + 40, 200))],
+            k * 200_000,
+        )
+    left = min(seen, key=lambda t: t.box[0])
+    assert left.track_id == 1 and len({t.track_id for t in seen}) == 2

@@ -53,12 +53,6 @@ class ObjectWatch:
         self._tracker = Tracker(self.fps)
         self._engine = RuleEngine(self.rules)
 
-    @property
-    def following(self) -> list[Track]:
-        """The confirmed tracks being followed now (seen in the last reply or not)."""
-        assert self._tracker is not None
-        return [t for t in self._tracker.tracks if t.confirmed]
-
     def areas(self, at_us: int) -> list[Area]:
         """Where the followed objects are (normalised), for the next detection."""
         assert self._tracker is not None

@@ -3,7 +3,7 @@
 ByteTrack's association (Zhang et al., 2022) on a constant-velocity Kalman filter per track:
 
 1. predict every track to this frame;
-2. match tracks to the confident detections (score >= ``high_score``) by IoU, optimally (Hungarian);
+2. match tracks to the confident detections (score >= ``high_score``) by distance-IoU, optimally (Hungarian);
 3. match the tracks still unmatched to the weak detections (an occluded person scores low but is still there);
 4. unmatched confident detections start new tracks, which are *confirmed* after ``min_hits`` frames (a single
    false detection never becomes a track); tracks unseen for ``max_missed_s`` end.
@@ -40,19 +40,17 @@ class Detection:
 @dataclass(frozen=True, slots=True)
 class TrackerSettings:
     high_score: float = 0.5
-    match_iou: float = 0.2  # at least this overlap with the predicted box to match
+    match_diou: float = -0.3  # at least this distance-IoU with the predicted box to match (see diou_matrix)
     min_hits: int = 2
     max_missed_s: float = 2.0
     stationary_s: float = 3.0
     stationary_fraction: float = 0.25
-    appearance_weight: float = 0.5  # how much a colour mismatch costs against (1 - IoU) when frames are given
+    appearance_weight: float = 0.5  # how much a colour mismatch costs against (1 - DIoU) when frames are given
 
 
 class _Kalman:
     """Constant velocity on (cx, cy, w, h); noise scaled by the box size as in SORT/ByteTrack."""
 
-    _F = np.eye(8)
-    _F[:4, 4:] = np.eye(4)
     _H = np.eye(4, 8)
 
     def __init__(self, box: Box) -> None:
@@ -61,12 +59,15 @@ class _Kalman:
         size = max(self.x[2], self.x[3])
         self.P = np.diag([2.0, 2.0, 2.0, 2.0, 10.0, 10.0, 10.0, 10.0]) * (0.1 * size) ** 2
 
-    def predict(self) -> None:
+    def predict(self, steps: float = 1.0) -> None:
+        """Move ``steps`` analysis periods ahead (fewer or more when detections come irregularly)."""
         size = max(self.x[2], self.x[3], 1.0)
-        q = np.diag([0.05, 0.05, 0.05, 0.05, 0.01, 0.01, 0.01, 0.01]) * size**2
-        self.x = self._F @ self.x
+        q = np.diag([0.05, 0.05, 0.05, 0.05, 0.01, 0.01, 0.01, 0.01]) * size**2 * steps
+        f = np.eye(8)
+        f[:4, 4:] = np.eye(4) * steps
+        self.x = f @ self.x
         self.x[2:4] = np.maximum(self.x[2:4], 1.0)
-        self.P = self._F @ self.P @ self._F.T + q
+        self.P = f @ self.P @ f.T + q
 
     def update(self, box: Box) -> None:
         size = max(self.x[2], self.x[3], 1.0)
@@ -118,6 +119,7 @@ class Tracker:
     tracks: list[Track] = field(default_factory=list)
     ended: list[int] = field(default_factory=list)  # confirmed tracks that ended at the last update
     _next_id: int = 1
+    _last_us: int | None = None  # the last update's time: prediction spans the time since, in analysis periods
 
     def update(
         self,
@@ -130,12 +132,14 @@ class Tracker:
         (x1, y1, x2, y2): the part of the frame the detector was given; a track whose predicted centre lies
         outside it (but inside the picture) was not looked for, so it is not counted as missed."""
         s = self.settings
+        steps = 1.0 if self._last_us is None else min(10.0, max(0.1, (at_us - self._last_us) * self.fps / 1e6))
+        self._last_us = at_us
         whole = (
             (0.0, 0.0, float(frame.shape[1]), float(frame.shape[0])) if frame is not None else (-1e9, -1e9, 1e9, 1e9)
         )
         for track in self.tracks:
             assert track._filter is not None
-            track._filter.predict()
+            track._filter.predict(steps)
         looks: dict[int, npt.NDArray[np.float32]] = {}
         if frame is not None:
             looks = {id(d): look for d in detections if (look := _look(frame, d.box)) is not None}
@@ -172,23 +176,23 @@ class Tracker:
     def _match(
         self, tracks: list[Track], dets: list[Detection], looks: dict[int, npt.NDArray[np.float32]]
     ) -> tuple[dict[int, int], list[int]]:
-        """Optimal matching of same-label pairs that overlap enough, by (1 - IoU) plus the colour mismatch:
+        """Optimal matching of same-label pairs close enough, by (1 - distance-IoU) plus the colour mismatch:
         {track index: detection index}, and the unmatched detections."""
         if not tracks or not dets:
             return {}, list(range(len(dets)))
         predicted = np.array([t._filter.box for t in tracks if t._filter is not None])
         boxes = np.array([d.box for d in dets])
-        iou = iou_matrix(predicted, boxes)
+        near = diou_matrix(predicted, boxes)
         labels_differ = np.array([[t.label != d.label for d in dets] for t in tracks])
-        iou[labels_differ] = 0.0
-        cost = 1.0 - iou
+        near[labels_differ] = -1.0
+        cost = 1.0 - near
         for i, track in enumerate(tracks):
             for j, det in enumerate(dets):
                 look = looks.get(id(det))
-                if track._look is not None and look is not None and iou[i, j] > 0:
+                if track._look is not None and look is not None and near[i, j] >= self.settings.match_diou:
                     cost[i, j] += self.settings.appearance_weight * _look_distance(track._look, look)
         rows, cols = linear_sum_assignment(cost)
-        pairs = {int(r): int(c) for r, c in zip(rows, cols, strict=True) if iou[r, c] >= self.settings.match_iou}
+        pairs = {int(r): int(c) for r, c in zip(rows, cols, strict=True) if near[r, c] >= self.settings.match_diou}
         used = set(pairs.values())
         return pairs, [j for j in range(len(dets)) if j not in used]
 
@@ -262,3 +266,19 @@ def iou_matrix(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.ND
     area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     union = area_a[:, None] + area_b[None, :] - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+
+
+def diou_matrix(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Distance-IoU (Zheng et al., 2020): IoU less the squared centre distance over the squared diagonal of the
+    box enclosing both. Unlike IoU it still ranks boxes that no longer overlap (an object that moved far between
+    two detections, when the detector is loaded and answers less often): from -1 to 1."""
+    iou = iou_matrix(a, b)
+    ca = (a[:, None, :2] + a[:, None, 2:]) / 2
+    cb = (b[None, :, :2] + b[None, :, 2:]) / 2
+    centre = np.sum((ca - cb) ** 2, axis=2)
+    x1 = np.minimum(a[:, None, 0], b[None, :, 0])
+    y1 = np.minimum(a[:, None, 1], b[None, :, 1])
+    x2 = np.maximum(a[:, None, 2], b[None, :, 2])
+    y2 = np.maximum(a[:, None, 3], b[None, :, 3])
+    diagonal = (x2 - x1) ** 2 + (y2 - y1) ** 2
+    return np.asarray(iou - centre / np.maximum(diagonal, 1e-9), np.float64)
