@@ -12,10 +12,12 @@ shipped input size; only those frames are scored.
   truth with py-motmetrics (distance 1 - IoU, no match under IoU 0.5): MOTA, IDF1, identity switches.
 
 Both are measured on **whole frames** (the detector's own figures) and through the **shipped pipeline**
-(``gated-`` figures; ``gated50-`` with a loaded detector that answers only ``--detector-share`` of the frames): ``CameraAnalysis`` with its motion detector on 320-pixel luminance frames, gating, crops of
-the 640-pixel colour picture, and its ``ObjectWatch`` tracker, fed the reply of each frame on the next one as
-in a worker. The link is in-process and never busy (a detector that keeps up); frames without motion or followed
-objects are not detected, and what the gating misses counts against recall.
+(``gated-`` figures): ``CameraAnalysis`` with its motion detector on 320-pixel luminance frames, gating, crops
+of the 640-pixel colour picture, and its ``ObjectWatch`` tracker, fed the reply of each frame on the next one
+as in a worker. The link is in-process and keeps up; frames without motion or followed objects are not
+detected, and what the gating misses counts against recall. ``gated50-`` figures: the same with a loaded
+detector that answers only ``--detector-share`` of the frames (frames it skipped are scored with the tracks
+the camera saw last).
 
 ``--quick`` scores the first 200 video frames of PETS and all of TUD-Campus. The last line is one JSON object.
 """
