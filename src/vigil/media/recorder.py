@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -40,6 +41,7 @@ FRAG_OPTIONS = {
 }
 DRIFT_LIMIT_US = 1_000_000
 RESUME_FREE_BYTES = 1 << 20  # after a full disk, reconnect once this much is free
+RESUME_CONFIRM_S = 1.0  # after a stall, packets must flow this long before the stream counts as back
 MAX_UNDATED = 50  # packets without timestamps held at the start of a connection, at most
 
 
@@ -124,6 +126,26 @@ class StreamRecorder:
         self.stats = StreamStats()
         self._last_end = 0  # end of the last published segment: the next one never starts before it
         self._up = False  # StreamUp was reported for the current connection
+        # The stall watchdog (another thread) reads these: a connection that stays open while no video arrives
+        # (the camera's encoder hung; RTCP keeps the socket alive) blocks the read without any timeout firing.
+        self._receiving = False  # inside a connection, past its first packet
+        self._last_seen = 0.0  # monotonic time of the last packet
+        self._stalled = False  # reported down by the watchdog; packets flowing again resume the stream
+        self._resumed_at: float | None = None  # when packets started flowing again after a stall
+
+    def check_stall(self, now: float) -> None:
+        """Called by the worker's watchdog thread: report the stream down once when no packet has come for the
+        socket timeout although the connection is still open. The recording thread resumes it when packets
+        come again (a new segment starts at the next keyframe)."""
+        spec = self.spec
+        if not self._receiving or self._stalled or now - self._last_seen < spec.timeout_s:
+            return
+        self._stalled = True
+        detail = f"no video for {spec.timeout_s:g} s although the connection stays open"
+        at = self.stats.last_packet_us or self._clock.now_us()
+        log.warning("camera=%s stream=%s: down (timeout): %s", spec.camera_id, spec.stream, detail)
+        self._emit(StreamDown(spec.camera_id, spec.stream, at, GapCause.TIMEOUT, detail))
+        self._emit_health(connected=False, error=detail)
 
     # --- the outer loop: connect, record, back off -------------------------------------------------
     def run(self, stop: threading.Event) -> None:
@@ -135,9 +157,12 @@ class StreamRecorder:
         while not stop.is_set():
             self._up = False
             cause, detail = self._connection(stop)
+            stalled, self._stalled, self._resumed_at = self._stalled, False, None
             if cause is None:
                 return
-            if self._up or not down_reported:
+            if stalled:  # the watchdog already reported this outage
+                down_reported = True
+            elif self._up or not down_reported:
                 at = self.stats.last_packet_us or self._clock.now_us()
                 log.warning("camera=%s stream=%s: down (%s): %s", spec.camera_id, spec.stream, cause, detail)
                 self._emit(StreamDown(spec.camera_id, spec.stream, at, cause, detail))
@@ -193,6 +218,21 @@ class StreamRecorder:
             for packet in self._dated(source.packets(), frame_ticks):
                 if stop.is_set():
                     break
+                seen, previous = time.monotonic(), self._last_seen
+                self._last_seen = seen
+                if self._stalled:  # packets again after the watchdog reported the video gone
+                    if self._resumed_at is None or seen - previous > RESUME_CONFIRM_S:
+                        # (a stray packet or two released by the demuxer is no return: they are recorded, but
+                        # the stream counts as back only once packets have flowed for RESUME_CONFIRM_S)
+                        self._resumed_at = seen
+                        if writer is not None:  # what came before is a segment of its own
+                            self._emit(SegmentClosed(self._finish(writer, mapper, last_wall + frame_us)))
+                            writer = None
+                    elif seen - self._resumed_at >= RESUME_CONFIRM_S:
+                        self._stalled, self._resumed_at = False, None
+                        self._emit(StreamUp(spec.camera_id, spec.stream, self._clock.now_us()))
+                        log.info("camera=%s stream=%s: video again after a stall", spec.camera_id, spec.stream)
+                self._receiving = True
                 fixed = repairer.repair(packet.dts, packet.pts)
                 packet.dts, packet.pts = fixed.dts, fixed.pts
                 if not connected:
@@ -212,12 +252,14 @@ class StreamRecorder:
                 self.stats.add(media_us, now, packet.size, packet.is_keyframe, fixed.repair is not Repair.NONE)
                 writer.write(packet)
                 if now >= next_health:
-                    self._emit_health(connected=True)
+                    self._emit_health(connected=not self._stalled)
                     next_health = now + int(spec.health_interval_s * 1e6)
         except BaseException:
+            self._receiving = False
             if writer is not None:
                 self._close_after_failure(writer, mapper, last_wall + frame_us)
             raise
+        self._receiving = False
         if writer is not None:
             self._emit(SegmentClosed(self._finish(writer, mapper, last_wall + frame_us)))
 

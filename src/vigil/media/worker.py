@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -52,5 +53,15 @@ def run_until_stopped(loops: Sequence[tuple[str, Loop]], log_level: int, join_s:
 def worker_main(specs: list[StreamSpec], conn: Any, log_level: int) -> None:
     """Record until SIGTERM, or until the parent process is gone."""
     send, clock = PipeSender(conn), SystemClock()
-    loops = [(f"rec-{s.camera_id}-{s.stream}", StreamRecorder(s, send, clock).run) for s in specs]
+    recorders = [StreamRecorder(s, send, clock) for s in specs]
+    loops: list[tuple[str, Loop]] = [(f"rec-{r.spec.camera_id}-{r.spec.stream}", r.run) for r in recorders]
+    loops.append(("stall-watchdog", lambda stop: watch_stalls(recorders, stop)))
     run_until_stopped(loops, log_level, join_s=15)
+
+
+def watch_stalls(recorders: Sequence[StreamRecorder], stop: threading.Event, every_s: float = 1.0) -> None:
+    """Every ``every_s``, let each recorder report a connection that stays open without video."""
+    while not stop.wait(every_s):
+        now = time.monotonic()
+        for recorder in recorders:
+            recorder.check_stall(now)

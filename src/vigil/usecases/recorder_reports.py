@@ -42,7 +42,13 @@ class RecorderReports:
         if isinstance(msg, SegmentClosed):
             # the gap ends where footage resumes (the first segment may start before the connection was
             # reported: packets buffered at connect are dated back to when they were captured)
-            self._catalog.close_gap(msg.info.camera_id, msg.info.stream, msg.info.start_us)
+            # ... unless it is the segment the outage cut short (it began before the gap), or the stream is still
+            # down (a few stray packets after a stall were recorded, but the video has not come back yet)
+            key = (msg.info.camera_id, msg.info.stream)
+            gap = self._catalog.open_gap_of(*key)
+            still_down = key in self._state and not self._state[key][0]
+            if gap is None or (msg.info.start_us >= gap.start_us and not still_down):
+                self._catalog.close_gap(msg.info.camera_id, msg.info.stream, msg.info.start_us)
             self._catalog.add_segment(msg.info)
         elif isinstance(msg, StreamUp):
             self._up(msg)
