@@ -76,6 +76,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users(args: argparse.Namespace) -> int:
+    from vigil.commands.users import run_users
+
+    config, base = _config(args)
+    return run_users(config, base, args)
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from vigil.media.simulator import run_simulator
 
@@ -124,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", required=True, help="ISO 8601")
     p.add_argument("--stream", default="main", choices=["main", "sub"])
     p.add_argument("-o", "--output", required=True, help="output .mp4 file")
+    from vigil.commands.users import add_parser as add_users
+
+    add_users(sub, cmd_users)
     p = add("simulate", cmd_simulate, "serve every clip in a folder as an RTSP camera on 127.0.0.1")
     p.add_argument("--media", required=True, help="folder of video clips")
     p.add_argument("--port", type=int, default=8554)

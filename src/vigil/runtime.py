@@ -12,7 +12,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,9 +30,12 @@ from vigil.media.detector_process import DetectFn, DetectorJob, detector_main
 from vigil.media.probe import probe_segment, salvage_segment
 from vigil.media.recorder import StreamSpec
 from vigil.media.supervisor import RecorderSupervisor, WorkerSupervisor
+from vigil.passwords import Argon2Passwords
 from vigil.ports import Clock, DetectionLink, Found, SegmentFacts, SystemClock
+from vigil.storage.accounts import SqlAccounts
 from vigil.storage.catalog import SqlCatalog, sqlite_url
 from vigil.storage.segment_store import LocalSegmentStore
+from vigil.usecases.accounts import Accounts
 from vigil.usecases.analysis_reports import AnalysisReports
 from vigil.usecases.event_bus import EventBus, EventPublished
 from vigil.usecases.playback import clip_sources
@@ -191,6 +194,12 @@ def open_storage(config: Config, base_dir: Path) -> tuple[Paths, SqlCatalog, Loc
     paths = Paths.of(config, base_dir)
     paths.root.mkdir(parents=True, exist_ok=True)
     return paths, SqlCatalog(paths.catalog_url), LocalSegmentStore(paths.root)
+
+
+def open_accounts(config: Config, base_dir: Path) -> tuple[Accounts, Callable[[], None]]:
+    """Accounts alone, for commands that do not record (``vigil users``); and how to close them."""
+    _, catalog, _ = open_storage(config, base_dir)
+    return Accounts(SqlAccounts(catalog), Argon2Passwords(), SystemClock()), catalog.close
 
 
 class PublishingCatalog(SqlCatalog):

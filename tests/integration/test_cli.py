@@ -78,3 +78,41 @@ def test_a_bad_config_is_refused_with_the_key_and_exit_2(tmp_path):
         [sys.executable, "-m", "vigil.cli", "-c", str(tmp_path / "none.yaml"), "check"], capture_output=True, text=True
     )
     assert missing.returncode == 2 and "no such configuration file" in missing.stderr
+
+
+def test_users_are_added_granted_listed_and_given_tokens_from_the_command_line(recorded, capsys):
+    path, _ = recorded
+    assert vigil(["-c", str(path), "users", "add", "Olga", "--role", "operator"]) == 0
+    out = capsys.readouterr().out
+    password = out.strip().splitlines()[-1]
+    assert "one-time password" in out and len(password) >= 12
+    grant = ["users", "grant", "olga", "--camera", "door", "--until", "2026-12-01T00:00:00Z"]
+    assert vigil(["-c", str(path), *grant]) == 0
+    assert vigil(["-c", str(path), "users", "token", "olga", "--name", "alarm panel"]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    assert token.startswith("vgl_")
+    assert vigil(["-c", str(path), "users", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "olga" in listing and "operator" in listing and "must change password" in listing
+    assert "camera door" in listing and "2026-12-01T00:00:00" in listing
+    assert password not in listing and token not in listing
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["users", "add", "x y", "--role", "operator"], "user name"),
+        (["users", "grant", "nobody", "--all"], "no user 'nobody'"),
+        (["users", "grant", "olga2", "--camera", "nowhere"], "no camera 'nowhere'"),
+        (["users", "grant", "olga2", "--all", "--from", "yesterday-ish"], "--from"),
+        (["users", "grant", "olga2", "--all", "--actions", "delete"], "unknown action 'delete'"),
+        (["users", "grant", "olga2"], "exactly one of --camera, --site or --all"),
+    ],
+)
+def test_bad_users_commands_are_refused_with_exit_2(recorded, capsys, args, message):
+    path, _ = recorded
+    if vigil(["-c", str(path), "users", "list"]) == 0 and "olga2" not in capsys.readouterr().out:
+        assert vigil(["-c", str(path), "users", "add", "olga2", "--role", "viewer"]) == 0
+    capsys.readouterr()
+    assert vigil(["-c", str(path), *args]) == 2
+    assert message in capsys.readouterr().err

@@ -15,6 +15,9 @@ STATUS = {
     ErrorKind.CONFLICT: 409,
     ErrorKind.UNAVAILABLE: 503,
     ErrorKind.STORAGE: 500,
+    ErrorKind.UNAUTHENTICATED: 401,
+    ErrorKind.FORBIDDEN: 403,
+    ErrorKind.THROTTLED: 429,
 }
 
 

@@ -9,7 +9,11 @@ kind to an HTTP status in one place (``vigil.api.errors``); the CLI maps it to a
      ├── NoFootage          kind=not_found an export/playback range with nothing recorded
      ├── InvalidRequest     kind=invalid   a request with bad parameters
      ├── SourceError        kind=unavailable a camera that cannot be opened (reason in ``cause``)
-     └── StorageError       kind=storage   the disk or the catalog failed
+     ├── StorageError       kind=storage   the disk or the catalog failed
+     ├── Conflict           kind=conflict  it exists already (a user name)
+     ├── Unauthenticated    kind=unauthenticated no (valid) session or token
+     ├── Forbidden          kind=forbidden a user asked for what their role or grants do not allow
+     └── Throttled          kind=throttled too many failed logins; try again later
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ class ErrorKind(StrEnum):
     UNAVAILABLE = "unavailable"
     STORAGE = "storage"
     CONFLICT = "conflict"
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
+    THROTTLED = "throttled"
 
 
 class VigilError(Exception):
@@ -61,3 +68,19 @@ class SourceError(VigilError):
 
 class StorageError(VigilError):
     kind = ErrorKind.STORAGE
+
+
+class Unauthenticated(VigilError):
+    kind = ErrorKind.UNAUTHENTICATED
+
+
+class Forbidden(VigilError):
+    kind = ErrorKind.FORBIDDEN
+
+
+class Throttled(VigilError):
+    kind = ErrorKind.THROTTLED
+
+
+class Conflict(VigilError):
+    kind = ErrorKind.CONFLICT

@@ -106,3 +106,43 @@ class HealthRow:
     keyframe_interval_s: float
     repaired_packets: int
     error: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    username: str
+    role: str  # vigil.domain.access.Role value
+    password_hash: str
+    created_us: int
+    must_change_password: bool = False
+    disabled: bool = False
+    display_name: str = ""
+    language: str = "en"  # the console's language: en or zh
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRecord:
+    username: str
+    camera_id: str | None
+    site: str | None
+    actions: tuple[str, ...]
+    history_from_us: int | None
+    history_until_us: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    token_hash: str  # SHA-256 of the cookie's token (the token itself is never stored)
+    username: str
+    csrf: str
+    created_us: int
+    expires_us: int
+    client: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    token_hash: str
+    username: str
+    name: str
+    created_us: int

@@ -107,3 +107,52 @@ stream_health = Table(
     Column("repaired_packets", Integer, nullable=False, default=0),
     Column("error", Text, nullable=False, default=""),
 )
+
+# --- accounts (revision 0003) -----------------------------------------------------------------------------
+users = Table(
+    "users",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("must_change_password", Boolean, nullable=False, default=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("display_name", Text, nullable=False, default=""),
+    Column("language", String(8), nullable=False, default="en"),
+)
+
+grants = Table(
+    "grants",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),
+    Column("camera_id", String(64), nullable=True),
+    Column("site", Text, nullable=True),
+    Column("actions", Text, nullable=False, default=""),  # comma-separated extra actions
+    Column("history_from_us", BigInteger, nullable=True),
+    Column("history_until_us", BigInteger, nullable=True),
+    Index("ix_grants_user", "username"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("expires_us", BigInteger, nullable=False),
+    Column("client", Text, nullable=False, default=""),
+    Index("ix_sessions_user", "username"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Index("ix_api_tokens_user", "username"),
+)
