@@ -83,6 +83,13 @@ def cmd_users(args: argparse.Namespace) -> int:
     return run_users(config, base, args)
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from vigil.commands.audit import run_audit
+
+    config, base = _config(args)
+    return run_audit(config, base, args)
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from vigil.media.simulator import run_simulator
 
@@ -134,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     from vigil.commands.users import add_parser as add_users
 
     add_users(sub, cmd_users)
+    from vigil.commands.audit import add_parser as add_audit
+
+    add_audit(sub, cmd_audit)
     p = add("simulate", cmd_simulate, "serve every clip in a folder as an RTSP camera on 127.0.0.1")
     p.add_argument("--media", required=True, help="folder of video clips")
     p.add_argument("--port", type=int, default=8554)

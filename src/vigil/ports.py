@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from vigil.domain.audit import AuditAction, AuditEntry, AuditHead
 from vigil.domain.records import (
     EventRecord,
     GrantRecord,
@@ -216,3 +217,49 @@ class AccountStore(Protocol):
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
     def verify(self, hashed: str, password: str) -> bool: ...
+
+
+class AuditLog(Protocol):
+    """The append-only, hash-chained audit log (``vigil.storage.audit_log``; ``vigil.domain.audit``)."""
+
+    def append(
+        self,
+        at_us: int,
+        actor: str,
+        action: AuditAction | str,
+        *,
+        camera_id: str | None = None,
+        range_start_us: int | None = None,
+        range_end_us: int | None = None,
+        client: str = "",
+        reason: str = "",
+        detail: Mapping[str, Any] | None = None,
+    ) -> AuditEntry:
+        """Record one act as the next entry of the chain (InvalidRequest for bad input)."""
+        ...
+
+    def entries(
+        self,
+        actor: str | None = None,
+        action: AuditAction | str | None = None,
+        camera_id: str | None = None,
+        start_us: int | None = None,
+        end_us: int | None = None,
+        text: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        *,
+        max_seq: int | None = None,
+    ) -> list[AuditEntry]:
+        """Entries newest first, filtered (``start_us <= at_us < end_us``); ``max_seq`` for stable paging."""
+        ...
+
+    def all_in_order(self, batch: int = 1000) -> Iterator[AuditEntry]: ...
+
+    def head(self) -> AuditHead | None:
+        """``(seq, hash)`` of the newest entry."""
+        ...
+
+    def anchor(self) -> AuditHead | None:
+        """The head remembered outside the database; None when there is none (StorageError: unreadable)."""
+        ...

@@ -156,3 +156,25 @@ api_tokens = Table(
     Column("created_us", BigInteger, nullable=False),
     Index("ix_api_tokens_user", "username"),
 )
+
+# --- audit log (revision 0004) ----------------------------------------------------------------------------
+audit = Table(
+    "audit",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),  # 1, 2, 3 ...: set by the writer, never reused
+    Column("at_us", BigInteger, nullable=False),
+    Column("actor", Text, nullable=False),  # a user name or "system"
+    Column("action", String(32), nullable=False),  # vigil.domain.audit.AuditAction
+    Column("camera_id", String(64), nullable=True),
+    Column("range_start_us", BigInteger, nullable=True),  # the footage viewed or exported
+    Column("range_end_us", BigInteger, nullable=True),
+    Column("client", Text, nullable=False),  # the client's address
+    Column("reason", Text, nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_time", "at_us"),
+    Index("ix_audit_actor_time", "actor", "at_us"),
+    Index("ix_audit_camera_time", "camera_id", "at_us"),
+    Index("ix_audit_action_time", "action", "at_us"),
+)
