@@ -33,6 +33,7 @@ from vigil.media.supervisor import RecorderSupervisor, WorkerSupervisor
 from vigil.passwords import Argon2Passwords
 from vigil.ports import Clock, DetectionLink, Found, SegmentFacts, SystemClock
 from vigil.storage.accounts import SqlAccounts
+from vigil.storage.audit_log import SqlAuditLog, audit_anchor_path
 from vigil.storage.catalog import SqlCatalog, sqlite_url
 from vigil.storage.segment_store import LocalSegmentStore
 from vigil.usecases.accounts import Accounts
@@ -196,10 +197,12 @@ def open_storage(config: Config, base_dir: Path) -> tuple[Paths, SqlCatalog, Loc
     return paths, SqlCatalog(paths.catalog_url), LocalSegmentStore(paths.root)
 
 
-def open_accounts(config: Config, base_dir: Path) -> tuple[Accounts, Callable[[], None]]:
-    """Accounts alone, for commands that do not record (``vigil users``); and how to close them."""
-    _, catalog, _ = open_storage(config, base_dir)
-    return Accounts(SqlAccounts(catalog), Argon2Passwords(), SystemClock()), catalog.close
+def open_accounts(config: Config, base_dir: Path) -> tuple[Accounts, SqlAuditLog, Callable[[], None]]:
+    """Accounts and the audit log alone, for commands that do not record (``vigil users``); and how to close
+    them."""
+    paths, catalog, _ = open_storage(config, base_dir)
+    audit = SqlAuditLog(catalog, audit_anchor_path(paths.catalog_url, paths.root))
+    return Accounts(SqlAccounts(catalog), Argon2Passwords(), SystemClock()), audit, catalog.close
 
 
 class PublishingCatalog(SqlCatalog):

@@ -96,6 +96,15 @@ def test_users_are_added_granted_listed_and_given_tokens_from_the_command_line(r
     assert "olga" in listing and "operator" in listing and "must change password" in listing
     assert "camera door" in listing and "2026-12-01T00:00:00" in listing
     assert password not in listing and token not in listing
+    # every change is in the audit log, without the password or the token, and the chain verifies
+    out_file = path.parent / "audit.jsonl"
+    export = ["audit", "export", "--start", "2000-01-01T00:00:00Z", "--end", "2100-01-01T00:00:00Z", "-o"]
+    assert vigil(["-c", str(path), *export, str(out_file)]) == 0
+    logged = out_file.read_text()
+    assert '"user_change"' in logged and '"permission_change"' in logged and '"token_change"' in logged
+    assert '"olga"' in logged and "alarm panel" in logged
+    assert password not in logged and token not in logged
+    assert vigil(["-c", str(path), "audit", "verify"]) == 0
 
 
 @pytest.mark.parametrize(

@@ -7,14 +7,17 @@ A password is never taken on the command line (it would stay in the shell histor
 from __future__ import annotations
 
 import argparse
+import getpass
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from vigil.config.models import Config
 from vigil.domain.access import Grant, parse_actions
+from vigil.domain.audit import SYSTEM_ACTOR, AuditAction
 from vigil.domain.errors import InvalidRequest
 from vigil.domain.timeutil import iso_from_us, parse_instant
+from vigil.ports import SystemClock
 from vigil.usecases.accounts import Accounts
 
 
@@ -30,11 +33,42 @@ def _instant(name: str, text: str | None) -> int | None:
 def run_users(config: Config, base: Path, args: argparse.Namespace) -> int:
     from vigil.runtime import open_accounts  # the composition root, only when a command runs
 
-    accounts, close = open_accounts(config, base)
+    accounts, audit, close = open_accounts(config, base)
     try:
-        return _run(accounts, config, args)
+        code = _run(accounts, config, args)
+        if code == 0 and args.users_command in CHANGES:
+            detail = {"user": args.username.lower(), "command": args.users_command, "os_user": _os_user()}
+            if args.users_command == "grant":
+                detail |= {k: v for k in ("camera", "site", "actions", "since", "until") if (v := getattr(args, k))}
+                detail["all"] = bool(args.all)
+            elif args.users_command in ("add", "role"):
+                detail["role"] = args.role
+            elif args.users_command == "token":
+                detail["token_name"] = args.name
+            audit.append(SystemClock().now_us(), SYSTEM_ACTOR, CHANGES[args.users_command], client="cli", detail=detail)
+        return code
     finally:
         close()
+
+
+# Each change of users or permissions is written to the audit log (never a password or a token).
+CHANGES = {
+    "add": AuditAction.USER_CHANGE,
+    "grant": AuditAction.PERMISSION_CHANGE,
+    "revoke": AuditAction.PERMISSION_CHANGE,
+    "role": AuditAction.PERMISSION_CHANGE,
+    "disable": AuditAction.USER_CHANGE,
+    "enable": AuditAction.USER_CHANGE,
+    "reset-password": AuditAction.PASSWORD_CHANGE,
+    "token": AuditAction.TOKEN_CHANGE,
+}
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "?"
 
 
 def _run(accounts: Accounts, config: Config, args: argparse.Namespace) -> int:
