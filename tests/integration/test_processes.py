@@ -30,6 +30,11 @@ def _rows(db):
         return []
 
 
+def _causes(db) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return [r[0] for r in conn.execute("SELECT cause FROM gaps")]
+
+
 def test_sigkill_of_vigil_serve_then_restart_recovers_the_segment_in_progress(tmp_path, synthetic_clip):
     _, cfg = node_config(tmp_path, {"door": f"file://{synthetic_clip}"}, recording={"segment_duration_s": 5})
     parts = lambda: list((tmp_path / "recordings").rglob("*.part"))  # noqa: E731
@@ -47,15 +52,15 @@ def test_sigkill_of_vigil_serve_then_restart_recovers_the_segment_in_progress(tm
         proc = _serve(cfg, log)
         try:
             rows = wait_for(lambda: [r for r in _rows(tmp_path / "vigil.db") if r[2]], timeout=30, what="recovery")
+            # the process_down gap is written just after recovery: wait for it too before stopping the node
+            wait_for(lambda: "process_down" in _causes(tmp_path / "vigil.db"), timeout=30, what="process_down gap")
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(30)
     assert rows[0][0] == str(left[0].relative_to(tmp_path / "recordings")).removesuffix(".part")
     assert rows[0][1] >= 2 * 25 - 1, "all but at most a second of the segment in progress is kept"
     assert len(_rows(tmp_path / "vigil.db")) > len(before)
-    with sqlite3.connect(tmp_path / "vigil.db") as conn:
-        causes = [r[0] for r in conn.execute("SELECT cause FROM gaps")]
-    assert "process_down" in causes
+    assert "process_down" in _causes(tmp_path / "vigil.db")
 
 
 def test_vigil_simulate_serves_a_folder_of_clips(tmp_path, synthetic_clip):
