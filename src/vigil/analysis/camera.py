@@ -87,10 +87,7 @@ class CameraAnalysis:
                 h, w = gray.shape[:2]
                 moving = [(r.x / w, r.y / h, (r.x + r.width) / w, (r.y + r.height) / h) for r in result.regions]
         if self.detection is not None:
-            reply = self.detection.poll()
-            if reply is not None:
-                self.detections += 1
-                out += self._objects.reply(reply)
+            out += self.collect(at_us)  # the reply to an earlier frame, before this one may go
             if picture is not None and not faulted and not self.detection.busy:
                 areas = moving + self._objects.areas(at_us)
                 whole = self.settings.whole_look_s

@@ -19,7 +19,7 @@ from typing import Any
 
 from vigil.analysis.gating import Area
 from vigil.analysis.tracking import Detection, Track, Tracker
-from vigil.domain.describe import duration_words
+from vigil.domain.describe import duration_words, one_of
 from vigil.domain.reports import AnalysisEvent, AnalysisEventEnd, Message
 from vigil.domain.rules import Rule, RuleEngine, RuleHit, RuleKind, Seen
 from vigil.ports import DetectionReply, Pictured
@@ -123,7 +123,7 @@ class ObjectWatch:
         self._followed[track.track_id] = _Followed(track.label, track.first_us, at_us, track.best_score)
         if not self.report_objects:
             return []
-        text = f"{_article(track.label)} seen at {self._clock(track.first_us)}"
+        text = f"{_capital(one_of(track.label))} seen at {self._clock(track.first_us)}"
         data = {
             "labels": [track.label],
             "score": round(track.best_score, 3),
@@ -141,7 +141,7 @@ class ObjectWatch:
 
     def _object_end(self, track_id: int, f: _Followed) -> Message:
         took = duration_words(max(0, f.last_us - f.first_us) / 1e6)
-        text = f"{_article(f.label)} seen from {self._clock(f.first_us)} for {took} (best score {f.best:.2f})"
+        text = f"{_capital(one_of(f.label))} seen from {self._clock(f.first_us)} for {took} (best score {f.best:.2f})"
         return AnalysisEventEnd(self.camera_id, f"object:{track_id}", max(f.last_us, 1), text, score=f.best)
 
     # --- rules -----------------------------------------------------------------------------------------
@@ -180,6 +180,5 @@ class ObjectWatch:
         return datetime.fromtimestamp(at_us / 1e6, tz=self.tz).strftime("%H:%M:%S")
 
 
-def _article(label: str) -> str:
-    word = label.replace("_", " ")
-    return f"{'An' if word[0] in 'aeiou' else 'A'} {word}"
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -8,15 +8,15 @@ export in the log as an ``audit_export`` entry by ``system`` from ``cli``, namin
 from __future__ import annotations
 
 import argparse
-import getpass
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vigil.commands.args import instant_arg, os_user
 from vigil.config.models import Config
 from vigil.domain.audit import SYSTEM_ACTOR, AuditAction, AuditHead, parse_head
 from vigil.domain.errors import InvalidRequest
-from vigil.domain.timeutil import iso_from_us, parse_instant
+from vigil.domain.timeutil import iso_from_us
 from vigil.durable_files import part_path, publish_part
 from vigil.ports import SystemClock
 from vigil.usecases.audit import AuditQuery, ExportFormat, export_audit, export_format, verify_audit
@@ -33,8 +33,8 @@ def run_audit(config: Config, base: Path, args: argparse.Namespace) -> int:
         actor=args.actor,
         action=AuditAction(args.action) if args.action else None,
         camera_id=args.camera,
-        start_us=_instant("start", args.start),
-        end_us=_instant("end", args.end),
+        start_us=instant_arg("start", args.start),
+        end_us=instant_arg("end", args.end),
         text=args.text,
     )
     output = Path(args.output)
@@ -87,26 +87,12 @@ def _export(log: SqlAuditLog, query: AuditQuery, fmt: ExportFormat, output: Path
         actor=SYSTEM_ACTOR,
         client="cli",
         reason=reason,
-        detail={"os_user": _os_user(), "file": str(output.resolve())},
+        detail={"os_user": os_user(), "file": str(output.resolve())},
     )
     span = " to ".join(iso_from_us(v) if v is not None else "..." for v in (query.start_us, query.end_us))
     print(f"wrote {output}: {done.entries} entr{'y' if done.entries == 1 else 'ies'} ({span}), newest first")
     print(f"recorded as audit entry {done.recorded.seq}")
     return 0
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return "unknown"
-
-
-def _instant(name: str, text: str) -> int:
-    try:
-        return parse_instant(text)
-    except ValueError as exc:
-        raise InvalidRequest(f"--{name}: {exc}") from None
 
 
 def _head(text: str) -> AuditHead:

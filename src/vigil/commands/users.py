@@ -7,27 +7,22 @@ A password is never taken on the command line (it would stay in the shell histor
 from __future__ import annotations
 
 import argparse
-import getpass
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from vigil.commands.args import instant_arg, os_user
 from vigil.config.models import Config
 from vigil.domain.access import Grant, parse_actions
 from vigil.domain.audit import SYSTEM_ACTOR, AuditAction
 from vigil.domain.errors import InvalidRequest
-from vigil.domain.timeutil import iso_from_us, parse_instant
+from vigil.domain.timeutil import iso_from_us
 from vigil.ports import SystemClock
 from vigil.usecases.accounts import Accounts
 
 
 def _instant(name: str, text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        return parse_instant(text)
-    except ValueError as exc:
-        raise InvalidRequest(f"--{name}: {exc}") from None
+    return None if text is None else instant_arg(name, text)
 
 
 def run_users(config: Config, base: Path, args: argparse.Namespace) -> int:
@@ -37,7 +32,7 @@ def run_users(config: Config, base: Path, args: argparse.Namespace) -> int:
     try:
         code = _run(accounts, config, args)
         if code == 0 and args.users_command in CHANGES:
-            detail = {"user": args.username.lower(), "command": args.users_command, "os_user": _os_user()}
+            detail = {"user": args.username.lower(), "command": args.users_command, "os_user": os_user()}
             if args.users_command == "grant":
                 detail |= {k: v for k in ("camera", "site", "actions", "since", "until") if (v := getattr(args, k))}
                 detail["all"] = bool(args.all)
@@ -62,13 +57,6 @@ CHANGES = {
     "reset-password": AuditAction.PASSWORD_CHANGE,
     "token": AuditAction.TOKEN_CHANGE,
 }
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "?"
 
 
 def _run(accounts: Accounts, config: Config, args: argparse.Namespace) -> int:

@@ -15,3 +15,17 @@ def duration_words(seconds: float) -> str:
     if minutes:
         return f"{minutes} min {secs} s"
     return f"{secs} s"
+
+
+def one_of(label: str) -> str:
+    """``a person``, ``an umbrella``, ``a traffic light`` (labels use ``_`` for spaces)."""
+    word = label.replace("_", " ")
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+
+
+def many_of(label: str) -> str:
+    """``people``, ``cars``, ``buses``."""
+    word = label.replace("_", " ")
+    if word == "person":
+        return "people"
+    return word + ("es" if word.endswith(("s", "sh", "ch")) else "s")

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from vigil.domain.describe import duration_words
+from vigil.domain.describe import duration_words, many_of, one_of
 from vigil.domain.geometry import Point, contains, distance_to_edges, distance_to_segment, signed_distance
 
 
@@ -155,7 +155,7 @@ class RuleEngine:
             way = "right_to_left" if state.sides[rule.name] > 0 else "left_to_right"
             if not armed or rule.direction not in ("both", way):
                 return []
-            text = f"{_one(obs.label)} crossed line '{rule.place}' ({way.replace('_', ' ')}) at {_clock(local)}"
+            text = f"{one_of(obs.label)} crossed line '{rule.place}' ({way.replace('_', ' ')}) at {_clock(local)}"
             return [self._hit(rule, at_us, at_us, (obs.track_id,), (obs.label,), text)]
         if rule.kind in (RuleKind.LEFT_BEHIND, RuleKind.REMOVED):
             return self._left_behind(rule, obs, state, at_us, local) if armed else []
@@ -169,7 +169,7 @@ class RuleEngine:
             state.inside[rule.name] = at_us
             state.reported.discard(rule.name)
             if rule.kind is RuleKind.ZONE_ENTER and armed:
-                text = f"{_one(obs.label)} entered zone '{rule.place}' at {_clock(local)}"
+                text = f"{one_of(obs.label)} entered zone '{rule.place}' at {_clock(local)}"
                 return [self._hit(rule, at_us, at_us, (obs.track_id,), (obs.label,), text)]
         elif was_in and not now_in:
             since = state.inside.pop(rule.name)
@@ -180,7 +180,7 @@ class RuleEngine:
             if at_us - since >= rule.min_s * 1e6:
                 state.reported.add(rule.name)
                 text = (
-                    f"{_one(obs.label)} has stayed in zone '{rule.place}' for {duration_words((at_us - since) / 1e6)}"
+                    f"{one_of(obs.label)} has stayed in zone '{rule.place}' for {duration_words((at_us - since) / 1e6)}"
                     f" (since {_clock(local, at_us - since)})"
                 )
                 return [self._hit(rule, since, at_us, (obs.track_id,), (obs.label,), text)]
@@ -212,7 +212,7 @@ class RuleEngine:
             return []
         state.reported.add(rule.name)
         text = (
-            f"{_one(obs.label)} left in '{rule.place}' at {_clock(local, at_us - state.stationary_since)} "
+            f"{one_of(obs.label)} left in '{rule.place}' at {_clock(local, at_us - state.stationary_since)} "
             f"has not moved for {duration_words((at_us - state.stationary_since) / 1e6)}"
         )
         return [self._hit(rule, state.stationary_since, at_us, (obs.track_id,), (obs.label,), text)]
@@ -229,7 +229,7 @@ class RuleEngine:
             there = not rule.polygon or contains(rule.polygon, state.point)
             if rule.kind is RuleKind.REMOVED and stood and there and standing is not None:
                 text = (
-                    f"{_one(state.label)} that had stood in '{rule.place}' for "
+                    f"{one_of(state.label)} that had stood in '{rule.place}' for "
                     f"{duration_words((at_us - standing) / 1e6)} was removed at {_clock(local)}"
                 )
                 hits.append(self._hit(rule, at_us, at_us, (track_id,), (state.label,), text))
@@ -237,7 +237,7 @@ class RuleEngine:
 
     def _exit(self, rule: Rule, track_id: int, label: str, since: int, at_us: int, local: datetime) -> RuleHit:
         stay = duration_words((at_us - since) / 1e6)
-        text = f"{_one(label)} left zone '{rule.place}' at {_clock(local)} after {stay}"
+        text = f"{one_of(label)} left zone '{rule.place}' at {_clock(local)} after {stay}"
         return self._hit(rule, since, at_us, (track_id,), (label,), text)
 
     # --- crowds ---------------------------------------------------------------------------------------
@@ -255,14 +255,14 @@ class RuleEngine:
                 if not crowd.reported and at_us - crowd.since_us >= rule.min_s * 1e6 and rule.armed(local):
                     crowd.reported = True
                     text = (
-                        f"{len(inside)} {_many(label)} gathered in zone '{rule.place}' at "
+                        f"{len(inside)} {many_of(label)} gathered in zone '{rule.place}' at "
                         f"{_clock(local, at_us - crowd.since_us)}"
                     )
                     hits.append(self._hit(rule, crowd.since_us, None, inside, (label,), text))
             elif crowd.since_us is not None:
                 if crowd.reported:
                     text = (
-                        f"The crowd of up to {len(crowd.members)} {_many(label)} in zone '{rule.place}' dispersed at "
+                        f"The crowd of up to {len(crowd.members)} {many_of(label)} in zone '{rule.place}' dispersed at "
                         f"{_clock(local)} after {duration_words((at_us - crowd.since_us) / 1e6)}"
                     )
                     hits.append(self._hit(rule, crowd.since_us, at_us, crowd.members, (label,), text))
@@ -274,18 +274,6 @@ class RuleEngine:
         rule: Rule, start: int, end: int | None, ids: tuple[int, ...], labels: tuple[str, ...], text: str
     ) -> RuleHit:
         return RuleHit(rule.name, rule.kind, rule.place, start, end, ids, labels, text[0].upper() + text[1:])
-
-
-def _one(label: str) -> str:
-    word = label.replace("_", " ")
-    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
-
-
-def _many(label: str) -> str:
-    word = label.replace("_", " ")
-    if word == "person":
-        return "people"
-    return word + ("es" if word.endswith(("s", "sh", "ch")) else "s")
 
 
 def _clock(local: datetime, ago_us: int = 0) -> str:

@@ -5,7 +5,8 @@ Started by :class:`vigil.media.supervisor.WorkerSupervisor` with ``target=analys
 is built inside the worker by ``factory(job, link)`` (a top-level function given by the composition root, so this
 module never imports the analysis package): it needs only ``feed(gray, at_us, picture)`` and ``stop(at_us)``.
 ``link`` is the camera's :class:`~vigil.media.detector_link.DetectorClient` when the job names a detector;
-``picture()`` makes the colour frame at ``detect_width`` only when the analyser asks for it.
+``picture()`` makes the colour frame at ``picture_width`` only when first asked for (by the analyser or for a
+snapshot), once per frame.
 
 When a stream opens the worker ends the camera's ``analysis:down`` event, if the node opened one when a worker
 died: the gap in analysis is then recorded from the death to the resumption. Recording runs in other processes;
@@ -54,11 +55,10 @@ class AnalysisJob:
     faults: bool = True
     timezone: str = "UTC"  # the site's, for descriptions
     snapshot_dir: str = ""  # where event snapshots go ("" = none)
-    snapshot_width: int = 640
     motion_mask: tuple[tuple[tuple[float, float], ...], ...] = ()  # normalised polygons whose motion is ignored
     detector_address: str = ""  # "" = no object detection
     detector_key: bytes = b""
-    detect_width: int = 640  # width of the colour picture the detector is given (and rule snapshots are)
+    picture_width: int = 640  # width of the colour picture the detector is given and snapshots are made of
     model_input: tuple[int, int] = (416, 416)
     rules: tuple[Rule, ...] = ()
     report_objects: bool = True
@@ -110,23 +110,24 @@ class StreamAnalyser:
                 now = self._clock.now_us()
                 if now < next_us:  # not analysed; a detector reply that arrived meanwhile is taken now
                     for msg in self._analyser.collect(now):
-                        self._send(self._with_snapshot(msg, frame))
+                        self._send(self._with_snapshot(msg, _colour(frame, self.job.picture_width)))
                     continue
                 next_us = max(next_us + period_us, now - period_us)
                 width = self.job.width
                 height = max(2, round(frame.height * width / frame.width / 2) * 2)
                 gray = frame.reformat(width=width, height=height, format="gray").to_ndarray()
-                for msg in self._analyser.feed(gray, now, _colour(frame, self.job.detect_width)):
-                    self._send(self._with_snapshot(msg, frame))
+                colour = _colour(frame, self.job.picture_width)
+                for msg in self._analyser.feed(gray, now, colour):
+                    self._send(self._with_snapshot(msg, colour))
 
-    def _with_snapshot(self, item: Message | Pictured, frame: Any) -> Message:
-        """An event that begins gets a JPEG (of its own picture if it has one, else of this frame) with its
-        regions, boxes and zone drawn, and the JPEG's SHA-256."""
+    def _with_snapshot(self, item: Message | Pictured, colour: Callable[[], Any]) -> Message:
+        """An event that begins gets a JPEG (of its own picture if it has one, else of this frame: ``colour``)
+        with its regions, boxes and zone drawn, and the JPEG's SHA-256."""
         msg = item.message if isinstance(item, Pictured) else item
         if not isinstance(msg, AnalysisEvent) or not self.job.snapshot_dir:
             return msg
         try:
-            bgr = item.picture if isinstance(item, Pictured) else _colour(frame, self.job.snapshot_width)()
+            bgr = item.picture if isinstance(item, Pictured) else colour()
             relpath, digest = write_snapshot(Path(self.job.snapshot_dir), msg, bgr)
         except Exception:
             log.warning("camera=%s: could not write the snapshot of %s", self.job.camera_id, msg.key, exc_info=True)
@@ -136,11 +137,15 @@ class StreamAnalyser:
 
 
 def _colour(frame: Any, width: int) -> Callable[[], Any]:
-    """The frame in BGR at ``width`` (height keeping the aspect, even), made when called."""
+    """The frame in BGR at ``width`` (height keeping the aspect, even), made when first called, then the same
+    array (the detector link copies it and snapshots draw on a copy)."""
+    made: list[Any] = []
 
     def make() -> Any:
-        height = max(2, round(frame.height * width / frame.width / 2) * 2)
-        return frame.reformat(width=width, height=height, format="bgr24").to_ndarray()
+        if not made:
+            height = max(2, round(frame.height * width / frame.width / 2) * 2)
+            made.append(frame.reformat(width=width, height=height, format="bgr24").to_ndarray())
+        return made[0]
 
     return make
 

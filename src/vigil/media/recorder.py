@@ -255,11 +255,11 @@ class StreamRecorder:
                     self._emit_health(connected=not self._stalled)
                     next_health = now + int(spec.health_interval_s * 1e6)
         except BaseException:
-            self._receiving = False
             if writer is not None:
                 self._close_after_failure(writer, mapper, last_wall + frame_us)
             raise
-        self._receiving = False
+        finally:
+            self._receiving = False
         if writer is not None:
             self._emit(SegmentClosed(self._finish(writer, mapper, last_wall + frame_us)))
 

@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from vigil.domain.access import Action, Grant, Principal, Role, parse_actions, parse_role
+from vigil.domain.access import Grant, Principal, Role, parse_actions, parse_role
 from vigil.domain.errors import Conflict, Forbidden, InvalidRequest, NotFound, Throttled, Unauthenticated
 from vigil.domain.records import GrantRecord, SessionRecord, TokenRecord, UserRecord
 from vigil.ports import AccountStore, Clock, PasswordHasher
@@ -63,6 +63,7 @@ class Accounts:
         self._ttl_us = int(session_ttl_s * 1e6)
         self._max_failures, self._window_us, self._lock_us = max_failures, int(window_s * 1e6), int(lock_s * 1e6)
         self._failures: dict[str, _Failures] = {}
+        self._dummy: str | None = None  # a hash of a random password, verified against for unknown names
 
     # --- users -------------------------------------------------------------------------------------
     def ensure_admin(self) -> str | None:
@@ -171,7 +172,7 @@ class Accounts:
             raise Throttled(f"too many failed logins for this user name; try again in {wait_s} s")
         user = self._store.user(name)
         # verify even for an unknown user, so that timing does not tell who exists
-        hashed = user.password_hash if user is not None else _DUMMY_HASH.get(self._hasher)
+        hashed = user.password_hash if user is not None else self._dummy_hash()
         ok = self._hasher.verify(hashed, password) and user is not None and not user.disabled
         if not ok:
             failures.times = [t for t in failures.times if now - t < self._window_us] + [now]
@@ -220,6 +221,11 @@ class Accounts:
         self._store.remove_token(token_hash(token))
 
     # --- helpers -------------------------------------------------------------------------------------
+    def _dummy_hash(self) -> str:
+        if self._dummy is None:
+            self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
+        return self._dummy
+
     def _require(self, username: str) -> UserRecord:
         user = self._store.user(username)
         if user is None:
@@ -230,21 +236,3 @@ class Accounts:
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise InvalidRequest(f"a password needs at least {MIN_PASSWORD} characters")
-
-
-class _DummyHash:
-    """One hash of a random password per hasher, verified against when the user name is unknown."""
-
-    def __init__(self) -> None:
-        self._by_hasher: dict[int, str] = {}
-
-    def get(self, hasher: PasswordHasher) -> str:
-        key = id(hasher)
-        if key not in self._by_hasher:
-            self._by_hasher[key] = hasher.hash(secrets.token_urlsafe(16))
-        return self._by_hasher[key]
-
-
-_DUMMY_HASH = _DummyHash()
-
-__all__ = ["Accounts", "Action", "LoginResult", "token_hash"]
