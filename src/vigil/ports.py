@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,7 +36,7 @@ class SystemClock:
 
 
 class Catalog(Protocol):
-    """The catalog of segments, gaps, events, deletions and health (``vigil.storage.catalog``)."""
+    """The catalog of segments, gaps, events and their review marks, deletions and health (``storage.catalog``)."""
 
     def add_segment(self, info: SegmentInfo) -> Segment: ...
     def segments(
@@ -93,7 +94,15 @@ class Catalog(Protocol):
         text: str | None = None,
         label: str | None = None,
         zone: str | None = None,
+        *,
+        camera_ids: Sequence[str] | None = None,
+        include_node_events: bool = True,
+        before: tuple[int, int] | None = None,
+        unreviewed_by: str | None = None,
     ) -> list[EventRecord]: ...
+    def mark_reviewed(self, event_id: int, username: str, at_us: int) -> bool: ...
+    def unmark_reviewed(self, event_id: int, username: str) -> bool: ...
+    def reviewed_ids(self, event_ids: Sequence[int], username: str) -> set[int]: ...
     def upsert_health(self, row: HealthRow) -> None: ...
     def health(self) -> list[HealthRow]: ...
 
@@ -263,3 +272,12 @@ class AuditLog(Protocol):
     def anchor(self) -> AuditHead | None:
         """The head remembered outside the database; None when there is none (StorageError: unreadable)."""
         ...
+
+
+class LiveFeed(Protocol):
+    """Live video for viewers (``vigil.media.live.LiveHub``): ``async with feed.subscribe(camera, stream) as sub:
+    async for message in sub`` gives JSON control messages (text) and fMP4 init segments and fragments (bytes)."""
+
+    def subscribe(self, camera_id: str, stream: str) -> AbstractAsyncContextManager[AsyncIterator[str | bytes]]: ...
+
+    async def close(self, timeout_s: float = 5.0) -> None: ...

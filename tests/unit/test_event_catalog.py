@@ -16,7 +16,7 @@ from vigil.domain.records import EventRecord
 from vigil.domain.reports import AnalysisEvent, AnalysisEventEnd
 from vigil.storage.catalog import SqlCatalog
 from vigil.storage.migrate import alembic_config, upgrade_to_head
-from vigil.storage.schema import metadata
+from vigil.storage.schema import declared_name, metadata
 from vigil.usecases.analysis_reports import AnalysisReports
 
 T0 = 1_764_000_000_000_000
@@ -75,8 +75,8 @@ def test_the_migrations_build_exactly_the_tables_of_the_schema(tmp_path: Path) -
     url = f"sqlite:///{tmp_path / 'catalog.db'}"
     upgrade_to_head(url)
     engine = create_engine(url)
-    with engine.connect() as conn:
-        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    with engine.connect() as conn:  # all but the full-text index's tables, which SQLite owns (revision 0005)
+        differences = compare_metadata(MigrationContext.configure(conn, opts={"include_name": declared_name}), metadata)
     engine.dispose()
     assert differences == []
 

@@ -3,28 +3,43 @@ SQLAlchemy database. All writes go through one lock (one writer); reads run conc
 
 from __future__ import annotations
 
+import logging
+import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
+    BigInteger,
     Connection,
     Engine,
+    FromClause,
     RowMapping,
+    Select,
+    column,
     create_engine,
     delete,
     event,
+    exists,
     func,
     insert,
+    or_,
     select,
+    table,
+    tuple_,
+    union_all,
     update,
 )
+from sqlalchemy import text as text_
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
 from sqlalchemy.sql.elements import ColumnElement
 
-from vigil.domain.errors import StorageError
+from vigil.domain.errors import NotFound, StorageError
 from vigil.domain.records import (
     EventRecord,
     HealthRow,
@@ -38,6 +53,8 @@ from vigil.domain.retention import StoredSegment
 from vigil.domain.segment import Gap, GapCause, Segment, SegmentInfo
 from vigil.storage import schema as t
 from vigil.storage.migrate import upgrade_to_head
+
+log = logging.getLogger(__name__)
 
 
 def _segment(row: RowMapping) -> Segment:
@@ -77,6 +94,30 @@ def _like_literal(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+FULL_TEXT_CANDIDATES_PER_ROOT = 3.0
+FULL_TEXT_MIN_CANDIDATES = 1000
+"""When the full-text index finds more events than ``3 * sqrt(events)`` (at least 1,000) for a search, the event
+list scans newest first with LIKE instead: matches that common are met soon enough by the scan, and reading them
+all by id would cost more. Sorting n hits costs about n row reads; the scan reads about 100 / (n / events) rows for
+a page of 100; they cost the same near n = sqrt(100 * events * scan cost / read cost), about 3 * sqrt(events) as
+measured (bench/event_search.py; ADR 0007)."""
+FULL_TEXT_SAMPLE = 100
+"""The full-text index gives its hits by id; when the first 100 lie so close together that all of them would be
+over the cap, the walk with LIKE is taken without reading the rest (FTS5 finds hits as they are read)."""
+FULL_TEXT_MIN_CHARS = 3  # trigrams: shorter text cannot be looked up in the index
+FULL_TEXT_MIN_SQLITE = (3, 35, 0)  # trigram tokenizer, MATERIALIZED common table expressions
+ID_CHUNK = 500  # ids per IN (...) list
+
+_Columns = ReadOnlyColumnCollection[str, Any]
+_Scope = Callable[[_Columns], list[ColumnElement[bool]]]
+_events_fts = table(t.EVENTS_FTS, column("rowid", BigInteger), column(t.EVENTS_FTS))
+
+
+def _fts_phrase(column_name: str, text: str) -> str:
+    """An FTS5 query term: ``text`` as one phrase (with trigrams: the substring) in one column."""
+    return f'{column_name} : "{text.replace(chr(34), chr(34) * 2)}"'
+
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
@@ -92,6 +133,18 @@ class SqlCatalog:
             raise StorageError(f"cannot open the catalog {url}: {exc}") from exc
         if self._engine.dialect.name == "sqlite":
             event.listen(self._engine, "connect", _sqlite_pragmas)
+        self._full_text = self._has_full_text_index()
+
+    def _has_full_text_index(self) -> bool:
+        """Whether the events' full-text index is there to use (SQLite with FTS5, migration 0005)."""
+        if self._engine.dialect.name != "sqlite":
+            return False
+        with self._read() as conn:
+            version = str(conn.exec_driver_sql("SELECT sqlite_version()").scalar_one())
+            found = conn.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (t.EVENTS_FTS,)
+            ).first()
+        return found is not None and tuple(int(part) for part in version.split(".")[:3]) >= FULL_TEXT_MIN_SQLITE
 
     def close(self) -> None:
         self._engine.dispose()
@@ -415,35 +468,189 @@ class SqlCatalog:
         text: str | None = None,
         label: str | None = None,
         zone: str | None = None,
+        *,
+        camera_ids: Sequence[str] | None = None,
+        include_node_events: bool = True,
+        before: tuple[int, int] | None = None,
+        unreviewed_by: str | None = None,
     ) -> list[EventRecord]:
-        """Events newest first, filtered by camera, types, a time range they overlap, words in the
-        description (``text``), one object label among theirs (exact, case aside) and their zone (exact).
-        Raises InvalidRequest for an empty label or one with a comma."""
-        c = t.events.c
-        conds: list[ColumnElement[bool]] = []
-        if text:
-            conds.append(c.description.ilike("%" + _like_literal(text) + "%", escape="\\"))
-        if label is not None:
-            conds.append(c.labels.like("%," + _like_literal(event_label(label)) + ",%", escape="\\"))
-        if zone is not None:
-            conds.append(c.zone == zone)
-        if camera_id is not None:
-            conds.append(c.camera_id == camera_id)
-        if types:
-            conds.append(c.type.in_(list(types)))
-        if start_us is not None:
-            conds.append((c.end_us.is_(None)) | (c.end_us >= start_us))
-        if end_us is not None:
-            conds.append(c.start_us < end_us)
-        query = select(t.events).where(*conds).order_by(c.start_us.desc(), c.id.desc())
+        """Events newest first (by ``start_us``, then ``id``), filtered by camera, types, a time range they overlap,
+        words in the description (``text``, case aside), one object label among theirs (exact, case aside) and their
+        zone (exact).
+
+        ``camera_ids`` keeps the events of these cameras only (an empty sequence: no events at all, whatever
+        ``include_node_events`` says); ``include_node_events`` keeps or drops the events of no camera (the node's
+        own, like ``detector:down``); ``camera_id`` narrows further to one camera. ``before`` is a cursor
+        ``(start_us, id)``: only events strictly after it in this order (older), so passing the last event of a page
+        gives the next page, without reading the pages before it as ``offset`` does. ``unreviewed_by`` keeps the
+        events that user has not marked reviewed. Raises InvalidRequest for an empty label or one with a comma.
+
+        How it reads (ADR 0007): each part below is read newest first along an index and cut at ``offset + limit``,
+        and the parts are merged. A search the full-text index narrows to a few events reads just those. Otherwise
+        a time range splits the events into those that started from an hour before it on (a bounded range of an
+        index) and the long or open ones that started earlier (``ix_events_long``); a set of cameras with the
+        node's events splits into the cameras' and the node's (two ranges of ``ix_events_camera_time``)."""
+        wanted = event_label(label) if label is not None else None
+        if camera_ids is not None and not camera_ids:
+            return []
+        cameras = sorted(set(camera_ids)) if camera_ids is not None else None
+
+        def common(c: _Columns) -> list[ColumnElement[bool]]:
+            conds: list[ColumnElement[bool]] = []
+            if text:
+                conds.append(c.description.ilike("%" + _like_literal(text) + "%", escape="\\"))
+            if wanted is not None:
+                conds.append(c.labels.like("%," + _like_literal(wanted) + ",%", escape="\\"))
+            if zone is not None:
+                conds.append(c.zone == zone)
+            if camera_id is not None:
+                conds.append(c.camera_id == camera_id)
+            if types:
+                conds.append(c.type.in_(list(types)))
+            if start_us is not None:
+                conds.append((c.end_us.is_(None)) | (c.end_us >= start_us))
+            if end_us is not None:
+                conds.append(c.start_us < end_us)
+            if before is not None:
+                conds.append(tuple_(c.start_us, c.id) < tuple_(*before))
+            if unreviewed_by is not None:
+                r = t.event_reviews.c
+                conds.append(~exists().where(r.event_id == c.id, r.username == unreviewed_by))
+            if cameras is None and not include_node_events:
+                conds.append(c.camera_id.is_not(None))
+            return conds
+
+        def all_of(c: _Columns) -> list[ColumnElement[bool]]:
+            return []
+
+        def these_cameras(c: _Columns) -> list[ColumnElement[bool]]:
+            assert cameras is not None
+            scope: ColumnElement[bool] = c.camera_id.in_(cameras)
+            return [or_(scope, c.camera_id.is_(None)) if include_node_events else scope]
+
+        def only(c: _Columns) -> list[ColumnElement[bool]]:
+            assert cameras is not None
+            return [c.camera_id.in_(cameras)]
+
+        def node(c: _Columns) -> list[ColumnElement[bool]]:
+            return [c.camera_id.is_(None)]
+
         with self._read() as conn:
-            rows = conn.execute(query.limit(limit).offset(offset)).mappings()
-            return [_event(r) for r in rows]
+            hits = self._full_text_hits(conn, text, wanted)
+            if hits is not None and not hits:
+                return []
+            e = t.events.c
+            sources: list[tuple[FromClause, _Scope]]
+            scopes: list[_Scope] = [all_of] if cameras is None else [these_cameras]
+            if hits is not None:  # a few thousand at most: filter and sort just these rows (MATERIALIZED, or
+                # SQLite may walk an index of the whole table and test each row against them)
+                sources = [(_materialized(select(t.events).where(e.id.in_(hits)), "hits"), all_of)]
+            elif start_us is not None:
+                since = start_us - t.LONG_EVENT_US
+                long_ago = select(t.events).where(  # (the condition of ix_events_long, word for word)
+                    text_(f"({t.LONG_EVENT})"), e.start_us < since, (e.end_us.is_(None)) | (e.end_us >= start_us)
+                )
+
+                def recent(c: _Columns) -> list[ColumnElement[bool]]:
+                    return [c.start_us >= since]
+
+                sources = [(t.events, recent), (_materialized(long_ago, "long_ago"), all_of)]
+            else:
+                sources = [(t.events, all_of)]
+            if cameras is not None and include_node_events and camera_id is None and hits is None:
+                scopes = [only, node]  # an OR would make SQLite read every event of the cameras to sort them
+            parts = [
+                select(source).where(*common(source.c), *narrow(source.c), *scope(source.c))
+                for source, narrow in sources
+                for scope in scopes
+            ]
+            if len(parts) == 1:
+                query = _newest_first(parts[0], limit, offset)
+            else:
+                pages = [_newest_first(part, limit + offset, 0).subquery() for part in parts]
+                query = _newest_first(select(union_all(*(select(page) for page in pages)).subquery()), limit, offset)
+            return [_event(r) for r in conn.execute(query).mappings()]
+
+    def _full_text_hits(self, conn: Connection, text: str | None, label: str | None) -> list[int] | None:
+        """The ids of the events the full-text index finds for ``text`` in the description and ``label`` among the
+        labels: a superset of what LIKE matches (the caller applies LIKE to them too). None to search with LIKE
+        alone: no index (not SQLite, or no FTS5), nothing it can look up (text under three characters and no label),
+        or too many events found to read them all (:meth:`_full_text_cap`)."""
+        if not self._full_text:
+            return None
+        terms = []
+        if text and len(text) >= FULL_TEXT_MIN_CHARS:
+            terms.append(_fts_phrase("description", text))
+        if label is not None:
+            terms.append(_fts_phrase("labels", f",{label},"))
+        if not terms:
+            return None
+        oldest, newest = self._event_id_range(conn)
+        events = newest - oldest + 1  # about how many there are
+        most = self._full_text_cap(events)
+        probe = select(_events_fts.c.rowid).where(_events_fts.c[t.EVENTS_FTS].match(" AND ".join(terms)))
+        try:
+            result = conn.execute(probe.limit(most + 1))  # by id (ascending is FTS5's quicker way)
+            try:
+                found = result.scalars()
+                ids: list[int] = list(islice(found, FULL_TEXT_SAMPLE))
+                if len(ids) == FULL_TEXT_SAMPLE and len(ids) * events / (ids[-1] - ids[0] + 1) > most:
+                    return None  # the first hits lie so close together that there are too many to read them all
+                ids += found
+            finally:
+                result.close()
+        except SQLAlchemyError:
+            log.warning("the events' full-text index failed; searching with LIKE", exc_info=True)
+            return None
+        return ids if len(ids) <= most else None
+
+    def _event_id_range(self, conn: Connection) -> tuple[int, int]:
+        """The lowest and highest event ids (each read at once from an end of the table)."""
+        oldest = conn.execute(select(func.min(t.events.c.id))).scalar()
+        newest = conn.execute(select(func.max(t.events.c.id))).scalar()
+        return int(oldest or 0), int(newest or 0)
+
+    def _full_text_cap(self, events: int) -> int:
+        """How many full-text hits are few enough to read them all (:data:`FULL_TEXT_CANDIDATES_PER_ROOT`)."""
+        return max(FULL_TEXT_MIN_CANDIDATES, int(FULL_TEXT_CANDIDATES_PER_ROOT * math.sqrt(events)))
 
     def event(self, event_id: int) -> EventRecord | None:
         with self._read() as conn:
             row = conn.execute(select(t.events).where(t.events.c.id == event_id)).mappings().first()
             return _event(row) if row else None
+
+    # --- review marks ---------------------------------------------------------------------------
+    def mark_reviewed(self, event_id: int, username: str, at_us: int) -> bool:
+        """Mark the event reviewed by ``username``; True when the mark is new. Marking again changes nothing (the
+        first mark and its time stay). Raises NotFound when there is no such event."""
+        r = t.event_reviews.c
+        with self._write() as conn:
+            if conn.execute(select(t.events.c.id).where(t.events.c.id == event_id)).first() is None:
+                raise NotFound(f"no event with id {event_id}")
+            if conn.execute(select(r.event_id).where(r.event_id == event_id, r.username == username)).first():
+                return False
+            conn.execute(insert(t.event_reviews).values(event_id=event_id, username=username, at_us=at_us))
+            return True
+
+    def unmark_reviewed(self, event_id: int, username: str) -> bool:
+        """Take back the user's review mark on the event; True when there was one."""
+        r = t.event_reviews.c
+        with self._write() as conn:
+            gone = conn.execute(delete(t.event_reviews).where(r.event_id == event_id, r.username == username))
+            return bool(gone.rowcount)
+
+    def reviewed_ids(self, event_ids: Sequence[int], username: str) -> set[int]:
+        """Which of these events the user has marked reviewed."""
+        r = t.event_reviews.c
+        wanted = sorted(set(event_ids))
+        found: set[int] = set()
+        with self._read() as conn:
+            for at in range(0, len(wanted), ID_CHUNK):
+                chunk = wanted[at : at + ID_CHUNK]
+                found.update(
+                    conn.execute(select(r.event_id).where(r.username == username, r.event_id.in_(chunk))).scalars()
+                )
+        return found
 
     # --- health ----------------------------------------------------------------------------------
     def upsert_health(self, row: HealthRow) -> None:
@@ -460,6 +667,18 @@ class SqlCatalog:
         with self._read() as conn:
             rows = conn.execute(select(t.stream_health).order_by(t.stream_health.c.camera_id)).mappings()
             return [HealthRow(**dict(r)) for r in rows]
+
+
+def _materialized(query: Select[Any], name: str) -> CTE:
+    """``query`` as a common table expression SQLite computes first, whatever indexes the outer query could use
+    (PostgreSQL plans it on its own)."""
+    return query.cte(name).prefix_with("MATERIALIZED", dialect="sqlite")
+
+
+def _newest_first(query: Select[Any], limit: int, offset: int) -> Select[Any]:
+    """``query`` ordered newest first (``start_us``, then ``id``, both descending) and cut to one page."""
+    c = query.selected_columns
+    return query.order_by(c.start_us.desc(), c.id.desc()).limit(limit).offset(offset)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -8,15 +8,22 @@ from sqlalchemy import (
     Boolean,
     Column,
     Float,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData()
+
+LONG_EVENT_US = 3_600_000_000
+"""Events that lasted longer than this (an hour), or have not ended, are "long": ``ix_events_long`` holds them, so
+a search over a time range reads the short ones from an hour before the range on and finds the long ones apart."""
+LONG_EVENT = f"end_us IS NULL OR end_us - start_us > {LONG_EVENT_US}"  # the index's condition, as SQL
 
 segments = Table(
     "segments",
@@ -69,6 +76,9 @@ events = Table(
     Column("score", Float, nullable=True),  # the best detection score seen during the event
     Index("ix_events_time", "start_us"),
     Index("ix_events_camera_time", "camera_id", "start_us"),
+    Index("ix_events_type_time", "type", "start_us"),  # revision 0005, as the next two
+    Index("ix_events_zone_time", "zone", "start_us"),
+    Index("ix_events_long", "start_us", "end_us", sqlite_where=text(LONG_EVENT), postgresql_where=text(LONG_EVENT)),
 )
 
 deletion_ledger = Table(
@@ -178,3 +188,23 @@ audit = Table(
     Index("ix_audit_camera_time", "camera_id", "at_us"),
     Index("ix_audit_action_time", "action", "at_us"),
 )
+
+# --- event search and review marks (revision 0005) -----------------------------------------------------------
+event_reviews = Table(
+    "event_reviews",
+    metadata,
+    Column("event_id", Integer, ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("username", String(64), primary_key=True),  # who marked the event reviewed
+    Column("at_us", BigInteger, nullable=False),  # when (the first mark; marking again changes nothing)
+)
+
+EVENTS_FTS = "events_fts"
+"""On SQLite only: an FTS5 table (trigram tokens) over the events' ``description`` and ``labels``, kept in step with
+``events`` by triggers (revision 0005). Not declared in ``metadata``: a virtual table, and its shadow tables
+(``events_fts_data``, ``events_fts_idx``, ``events_fts_config``) belong to SQLite."""
+
+
+def declared_name(name: str | None, type_: str, _parent_names: object) -> bool:
+    """Alembic's ``include_name`` hook: everything but the full-text index's tables, which ``metadata`` leaves
+    out on purpose (:data:`EVENTS_FTS`)."""
+    return not (type_ == "table" and name is not None and (name == EVENTS_FTS or name.startswith(EVENTS_FTS + "_")))
