@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,13 +80,15 @@ def open_source(
     rtsp_transport: str = "tcp",
     timeout_s: float = 10.0,
     loop_files: bool = True,
+    network_options: Mapping[str, str] | None = None,
 ) -> OpenedSource:
-    """Open an ``rtsp://``, ``rtsps://`` or ``file://`` source; raise :class:`SourceError` with a cause."""
+    """Open an ``rtsp://``, ``rtsps://`` or ``file://`` source; raise :class:`SourceError` with a cause.
+    ``network_options`` are added to FFmpeg's options for network sources (live view probes less)."""
     is_file = url.startswith("file://")
     target = url.removeprefix("file://") if is_file else url
     options: dict[str, str] = {}
     if not is_file:
-        options = {"rtsp_transport": rtsp_transport, "timeout": str(int(timeout_s * 1e6))}
+        options = {"rtsp_transport": rtsp_transport, "timeout": str(int(timeout_s * 1e6)), **(network_options or {})}
     elif not Path(target).is_file():
         raise SourceError(f"{display_url}: no such file", GapCause.UNREACHABLE)
     started = time.monotonic()

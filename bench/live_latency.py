@@ -1,0 +1,285 @@
+"""Live view (fMP4 over WebSocket into MSE): how soon, how late, and at what cost. See docs/adr/0006-live-view.md.
+
+Parts (``--parts``, default all):
+
+- ``probe``: RTSP open -> first keyframe with FFmpeg's default probing and with live view's quick probe.
+- ``movflags``: packet read -> fragment ready for MP4 muxer options: one fragment per frame (what live view
+  uses) against a fragment at each keyframe and every ``frag_duration``.
+- ``hub``: N cameras (``--streams``, 16) watched through one :class:`LiveHub` in this process, each by
+  ``--viewers`` viewers that read and discard: subscribe -> first fragment (cold), and this process's CPU per
+  stream (the readers, the remuxing and the fan-out; no WebSocket).
+- ``browser``: the same N cameras as a wall of N tiles in Debian's Chromium (``live.js`` served by the
+  test app ``tests/support/live_app.py``): frames shown per second per tile, how far each tile plays behind its
+  newest buffered frame, and the CPU of Chromium and of the server process.
+
+The cameras are one GStreamer RTSP simulator serving one clip on N mounts: the real
+``../shared/data/intel-samples/car-detection.mp4`` re-encoded to 640x360 (a camera's sub stream; 12.5 fps),
+or a synthetic 640x360 25 fps clip without the shared data (``--clip`` picks another file).
+
+Prints each part, then one JSON object on the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE))
+
+from schedstat import cpu_seconds  # noqa: E402
+
+from vigil.domain.timestamps import TimestampRepairer  # noqa: E402
+from vigil.media.fmp4 import LIVE_OPTIONS, Fmp4Remuxer  # noqa: E402
+from vigil.media.live import LiveHub, LiveLimits  # noqa: E402
+from vigil.media.live_reader import QUICK_PROBE  # noqa: E402
+from vigil.media.simulator import RtspSimulator  # noqa: E402
+from vigil.media.sources import open_source  # noqa: E402
+from vigil.media.synthetic import make_synthetic_clip  # noqa: E402
+from vigil.media.transcode import ensure_h264  # noqa: E402
+
+SOURCE_CLIP = HERE.parent.parent / "shared" / "data" / "intel-samples" / "car-detection.mp4"
+CACHE = HERE.parent / ".vigil-cache" / "bench"
+PARTS = ("probe", "movflags", "hub", "browser")
+MOVFLAGS = {
+    "frag_every_frame": dict(LIVE_OPTIONS),
+    "frag_keyframe+frag_duration=100ms": {
+        "movflags": "frag_keyframe+empty_moov+default_base_moof",
+        "frag_duration": "100000",
+        "flush_packets": "1",
+    },
+    "frag_keyframe+frag_duration=500ms": {
+        "movflags": "frag_keyframe+empty_moov+default_base_moof",
+        "frag_duration": "500000",
+        "flush_packets": "1",
+    },
+    "frag_keyframe": {"movflags": "frag_keyframe+empty_moov+default_base_moof", "flush_packets": "1"},
+}
+
+
+def prepare_clip(explicit: Path | None) -> Path:
+    if explicit is not None:
+        return explicit
+    if SOURCE_CLIP.is_file():
+        return ensure_h264(SOURCE_CLIP, CACHE, height=360, gop_s=2.0, always=True)
+    path = CACHE / "synthetic-360p25.mp4"
+    if not path.is_file():
+        make_synthetic_clip(path, 640, 360, fps=25, duration_s=20, gop_s=2)
+    return path
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+# --- probe --------------------------------------------------------------------------------------------
+def bench_probe(url: str, runs: int) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name, options in (("default", None), ("quick", QUICK_PROBE)):
+        times = []
+        for _ in range(runs):
+            started = time.monotonic()
+            source = open_source(url, display_url=url, timeout_s=5.0, network_options=options)
+            try:
+                next(p for p in source.packets() if p.is_keyframe)
+                times.append(time.monotonic() - started)
+            finally:
+                source.close()
+        result[f"open_to_keyframe_ms_{name}"] = round(statistics.median(times) * 1000)
+    print(f"probe: {result}", flush=True)
+    return result
+
+
+# --- movflags -----------------------------------------------------------------------------------------
+def bench_movflags(url: str, seconds: float) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name, options in MOVFLAGS.items():
+        source = open_source(url, display_url=url, timeout_s=5.0, network_options=QUICK_PROBE)
+        tb = Fraction(source.stream.time_base)
+        frame_ticks = round(1 / (Fraction(source.stream.average_rate or 25) * tb))
+        repairer = TimestampRepairer(frame_ticks, max_jump_ticks=round(10 / tb))
+        remuxer: Fmp4Remuxer | None = None
+        reads: list[float] = []
+        delays: list[float] = []
+        sizes: list[int] = []
+        try:
+            started = time.monotonic()
+            for packet in source.packets():
+                read_at = time.monotonic()
+                if read_at - started > seconds:
+                    break
+                fixed = repairer.repair(packet.dts, packet.pts)
+                packet.dts, packet.pts = fixed.dts, fixed.pts
+                if remuxer is None:
+                    if not packet.is_keyframe:
+                        continue
+                    remuxer = Fmp4Remuxer(source.stream, packet, options)
+                reads.append(read_at)
+                for fragment in remuxer.push(packet, read_at):
+                    first = len(sizes) and sum(sizes)
+                    delays += [fragment.ready_at - r for r in reads[first : first + fragment.samples]]
+                    sizes.append(fragment.samples)
+        finally:
+            source.close()
+        result[name] = {
+            "read_to_ready_ms_median": round(statistics.median(delays) * 1000, 1),
+            "read_to_ready_ms_p95": round(pct(delays, 0.95) * 1000, 1),
+            "read_to_ready_ms_max": round(max(delays) * 1000, 1),
+            "frames_per_fragment": round(statistics.mean(sizes), 1),
+        }
+        print(f"movflags {name}: {result[name]}", flush=True)
+    return result
+
+
+# --- hub ----------------------------------------------------------------------------------------------
+async def _watch(hub: LiveHub, camera: str, until: float, first: list[float], counts: list[int]) -> None:
+    started = time.monotonic()
+    got_first = False
+    async with hub.subscribe(camera, "sub") as subscription:
+        async for message in subscription:
+            if isinstance(message, bytes) and message[4:8] == b"moof":
+                if not got_first:
+                    first.append(time.monotonic() - started)
+                    got_first = True
+                counts.append(1)
+            if time.monotonic() > until:
+                return
+
+
+def bench_hub(sim: RtspSimulator, cameras: list[str], viewers: int, settle: float, seconds: float) -> dict[str, Any]:
+    async def main() -> dict[str, Any]:
+        hub = LiveHub(lambda camera, stream: sim.url(camera), LiveLimits(grace_s=1.0))
+        first: list[float] = []
+        counts: list[int] = []
+        until = time.monotonic() + settle + seconds
+        tasks = [
+            asyncio.create_task(_watch(hub, camera, until, first, counts)) for camera in cameras for _ in range(viewers)
+        ]
+        await asyncio.sleep(settle)
+        cpu0, wall0, n0 = cpu_seconds([_pid()]), time.monotonic(), len(counts)
+        await asyncio.sleep(seconds)
+        cpu1, wall1, n1 = cpu_seconds([_pid()]), time.monotonic(), len(counts)
+        await asyncio.gather(*tasks)
+        await hub.close()
+        cpu_pct = (cpu1 - cpu0) / (wall1 - wall0) * 100
+        return {
+            "streams": len(cameras),
+            "viewers_per_stream": viewers,
+            "subscribe_to_first_fragment_ms_median": round(statistics.median(first) * 1000),
+            "subscribe_to_first_fragment_ms_max": round(max(first) * 1000),
+            "fragments_per_s": round((n1 - n0) / (wall1 - wall0), 1),
+            "server_cpu_pct_total": round(cpu_pct, 1),
+            "server_cpu_pct_per_stream": round(cpu_pct / len(cameras), 2),
+        }
+
+    result = asyncio.run(main())
+    print(f"hub: {result}", flush=True)
+    return result
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()
+
+
+# --- browser ------------------------------------------------------------------------------------------
+def bench_browser(sim: RtspSimulator, cameras: list[str], settle: float, seconds: float) -> dict[str, Any]:
+    chromium = Path("/usr/bin/chromium")
+    try:
+        import psutil
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        return {"skipped": f"{exc}"}
+    if not chromium.exists():
+        return {"skipped": "/usr/bin/chromium is absent"}
+    from support.live_app import SentLog, make_app, serve
+
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
+    args += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    args += ["--autoplay-policy=no-user-gesture-required"]
+    prefix = cameras[0][:-2]
+    app = make_app(lambda camera, stream: sim.url(camera), LiveLimits(grace_s=1.0), SentLog())
+    with serve(app) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=args)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 760})
+            page.goto(f"{base}/?camera={prefix}&stream=sub&tiles={len(cameras)}")
+            time.sleep(settle)
+            me = psutil.Process()
+            browsers = [p.pid for p in me.children(recursive=True) if "chrom" in p.name().lower()]
+            frames0 = page.evaluate("window.tiles.map(t => t.frames.length)")
+            cpu0, server0, wall0 = cpu_seconds(browsers), cpu_seconds([me.pid]), time.monotonic()
+            time.sleep(seconds)
+            frames1 = page.evaluate("window.tiles.map(t => t.frames.length)")
+            cpu1, server1, wall1 = cpu_seconds(browsers), cpu_seconds([me.pid]), time.monotonic()
+            lags = page.evaluate(
+                "window.tiles.map(t => { const b = t.video.buffered;"
+                " return b.length ? b.end(b.length - 1) - t.video.currentTime : null; })"
+            )
+            first = page.evaluate(
+                "window.tiles.map(t => (t.states.find(s => s.state === 'playing') || {}).firstFrameMs ?? null)"
+            )
+        finally:
+            browser.close()
+    wall = wall1 - wall0
+    fps = [(b - a) / wall for a, b in zip(frames0, frames1, strict=True)]
+    shown = [lag for lag in lags if lag is not None]
+    started = [ms for ms in first if ms is not None]
+    result = {
+        "tiles": len(cameras),
+        "tiles_playing": len(started),
+        "first_frame_ms_median": round(statistics.median(started)) if started else None,
+        "first_frame_ms_max": max(started) if started else None,
+        "frames_shown_per_s_per_tile_median": round(statistics.median(fps), 1),
+        "frames_shown_per_s_per_tile_min": round(min(fps), 1),
+        "behind_newest_frame_s_median": round(statistics.median(shown), 3) if shown else None,
+        "behind_newest_frame_s_max": round(max(shown), 3) if shown else None,
+        "chromium_cpu_pct": round((cpu1 - cpu0) / wall * 100, 1),
+        "server_cpu_pct": round((server1 - server0) / wall * 100, 1),
+    }
+    print(f"browser: {result}", flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="short windows (the whole run in about a minute)")
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, of {', '.join(PARTS)}")
+    parser.add_argument("--streams", type=int, default=16, help="cameras for the hub and browser parts")
+    parser.add_argument("--viewers", type=int, default=1, help="viewers per camera in the hub part")
+    parser.add_argument("--clip", type=Path, default=None, help="an H.264 MP4 to serve instead of the default")
+    opts = parser.parse_args()
+    parts = [p for p in opts.parts.split(",") if p]
+    seconds, settle, runs = (4.0, 2.0, 2) if opts.quick else (15.0, 4.0, 5)
+    clip = prepare_clip(opts.clip)
+    cameras = [f"cam{i:02d}" for i in range(1, opts.streams + 1)]
+    mounts = {"probe": clip} | {camera: clip for camera in cameras}
+    result: dict[str, Any] = {"clip": str(clip)}
+    with tempfile.TemporaryDirectory() as tmp:
+        sim = RtspSimulator(mounts, log_path=Path(tmp) / "simulator.log")
+        with sim:
+            if "probe" in parts:
+                result["probe"] = bench_probe(sim.url("probe"), runs)
+            if "movflags" in parts:
+                result["movflags"] = bench_movflags(sim.url("probe"), seconds)
+            if "hub" in parts:
+                result["hub"] = bench_hub(sim, cameras, opts.viewers, settle, seconds)
+            if "browser" in parts:
+                result["browser"] = bench_browser(sim, cameras, settle, seconds)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
