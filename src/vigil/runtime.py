@@ -21,12 +21,14 @@ from zoneinfo import ZoneInfo
 from vigil.analysis.camera import AnalysisSettings, CameraAnalysis
 from vigil.analysis.detector import DetectorSettings, load_detector
 from vigil.api.app import create_app
-from vigil.api.deps import ApiDeps
+from vigil.api.deps import ApiDeps, ClipFile
 from vigil.config.models import Config
-from vigil.domain.errors import ConfigError, StorageError
+from vigil.domain.audit import SYSTEM_ACTOR, AuditAction
+from vigil.domain.errors import ConfigError, NotFound, StorageError
 from vigil.media.analysis_worker import AnalysisJob, analysis_worker_main
 from vigil.media.clip import ClipPart, write_clip
 from vigil.media.detector_process import DetectFn, DetectorJob, detector_main
+from vigil.media.live import LiveHub
 from vigil.media.probe import probe_segment, salvage_segment
 from vigil.media.recorder import StreamSpec
 from vigil.media.supervisor import RecorderSupervisor, WorkerSupervisor
@@ -292,6 +294,13 @@ class Vigil:
             extra_args=(detect_fn_for,),
             role="detector",
         )
+        self.audit = SqlAuditLog(self.catalog, audit_anchor_path(self.paths.catalog_url, self.paths.root))
+        self.accounts = Accounts(
+            SqlAccounts(self.catalog),
+            Argon2Passwords(),
+            self.clock,
+            session_ttl_s=config.security.session_hours * 3600,
+        )
         self.jobs = analysis_jobs(config, self.paths.snapshots, self.detector_job)
         self.analysers = WorkerSupervisor(
             groups(self.jobs, config.analysis.cameras_per_worker),
@@ -423,28 +432,64 @@ class Vigil:
                 return
 
     # --- services ---------------------------------------------------------------------------------
-    def make_clip(self, camera_id: str, stream: str, start_us: int, end_us: int) -> Path:
+    def make_clip(self, camera_id: str, stream: str, start_us: int, end_us: int) -> ClipFile:
+        """The clip of a range, made once and kept an hour in the cache (with the instant of its first frame)."""
         sources = clip_sources(self.config, self.catalog, self.store, camera_id, stream, start_us, end_us)
         key = f"{camera_id}|{stream}|{start_us}|{end_us}|" + "|".join(f"{s.path}:{s.end_us}" for s in sources)
         out = self.paths.cache / "clips" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".mp4")
-        if not out.exists():
-            out.parent.mkdir(parents=True, exist_ok=True)
-            self._prune_clips(out.parent)
-            write_clip([ClipPart(s.path, s.start_us, s.end_us) for s in sources], start_us, end_us, out)
-        return out
+        start_file = out.with_suffix(".start")
+        if out.exists() and start_file.exists():
+            return ClipFile(out, int(start_file.read_text()))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self._prune_clips(out.parent)
+        made = write_clip([ClipPart(s.path, s.start_us, s.end_us) for s in sources], start_us, end_us, out)
+        start_file.write_text(str(made.start_us))
+        return ClipFile(out, made.start_us)
 
     @staticmethod
     def _prune_clips(folder: Path) -> None:
         cutoff = time.time() - CLIP_CACHE_MAX_AGE_S
-        for old in folder.glob("*.mp4"):
+        for old in [*folder.glob("*.mp4"), *folder.glob("*.start")]:
             try:
                 if old.stat().st_mtime < cutoff:
                     old.unlink()
             except FileNotFoundError:
                 pass
 
+    def first_admin(self) -> str | None:
+        """On the very first run: create ``admin`` with a one-time password and return it (else None)."""
+        password = self.accounts.ensure_admin()
+        if password is not None:
+            self.audit.append(
+                self.clock.now_us(),
+                SYSTEM_ACTOR,
+                AuditAction.USER_CHANGE,
+                client="serve",
+                detail={"user": "admin", "change": "added", "role": "admin", "how": "first run"},
+            )
+        return password
+
+    def live_url(self, camera_id: str, stream: str) -> str:
+        """The URL (with credentials) a live viewer's stream is read from."""
+        cam = self.config.camera(camera_id)
+        if cam is None:
+            raise NotFound(f"no camera with id {camera_id!r}")
+        source = cam.streams.sub if stream == "sub" and cam.streams.sub is not None else cam.streams.main
+        return source.open_url()
+
     def api_deps(self) -> ApiDeps:
-        return ApiDeps(self.config, self.catalog, self.store, self.clock, self.make_clip, self.paths.snapshots)
+        return ApiDeps(
+            self.config,
+            self.catalog,
+            self.store,
+            self.clock,
+            self.make_clip,
+            self.accounts,
+            self.audit,
+            snapshots=self.paths.snapshots,
+            bus=self.bus,
+            live=LiveHub(self.live_url),
+        )
 
     def app(self) -> Any:
         return create_app(self.api_deps())

@@ -6,9 +6,8 @@ import sqlite3
 
 import av
 import pytest
-from fastapi.testclient import TestClient
 
-from support.node import node_config, wait_for
+from support.node import logged_in, node_config, wait_for
 from vigil.cli import main as cli_main
 from vigil.durable_files import sha256_file
 from vigil.runtime import Vigil
@@ -45,29 +44,31 @@ def test_records_contiguous_hashed_chained_segments(node):
 
 def test_api_serves_cameras_timeline_segments_and_seekable_clips(node):
     segs = wait_for(lambda: len(node.catalog.segments("door", "main")) >= 3 and node.catalog.segments("door", "main"))
-    client = TestClient(node.app())
-    cams = client.get("/api/cameras").json()
+    client = logged_in(node.app(), node.accounts)
+    cams = client.get("/api/v1/cameras").json()["items"]
     assert cams[0]["id"] == "door" and cams[0]["health"]["state"] == "recording"
     start, end = segs[0].start_us, segs[2].end_us
-    listed = client.get(f"/api/cameras/door/segments?start={start}&end={end}").json()
+    listed = client.get(f"/api/v1/cameras/door/segments?start={start}&end={end}").json()["items"]
     assert [s["sha256"] for s in listed][:3] == [s.sha256 for s in segs[:3]]
-    tl = client.get(f"/api/cameras/door/timeline?start={start - 10_000_000}&end={end}").json()
+    tl = client.get(f"/api/v1/cameras/door/timeline?start={start - 10_000_000}&end={end}").json()
     assert len(tl["spans"]) == 1 and tl["gaps"][0]["end_us"] == start
     mid = start + 1_500_000
-    full = client.get(f"/api/cameras/door/clip.mp4?start={mid}&end={end - 500_000}")
+    full = client.get(f"/api/v1/cameras/door/clip.mp4?start={mid}&end={end - 500_000}")
     assert full.status_code == 200 and full.headers["content-type"] == "video/mp4"
-    part = client.get(f"/api/cameras/door/clip.mp4?start={mid}&end={end - 500_000}", headers={"Range": "bytes=100-199"})
+    part = client.get(
+        f"/api/v1/cameras/door/clip.mp4?start={mid}&end={end - 500_000}", headers={"Range": "bytes=100-199"}
+    )
     assert part.status_code == 206 and part.content == full.content[100:200]
     assert part.headers["content-range"] == f"bytes 100-199/{len(full.content)}"
     # errors have one shape and the right status
-    none = client.get(f"/api/cameras/door/clip.mp4?start={start - 100_000_000}&end={start - 90_000_000}")
+    none = client.get(f"/api/v1/cameras/door/clip.mp4?start={start - 100_000_000}&end={start - 90_000_000}")
     assert none.status_code == 404 and none.json()["error"]["kind"] == "not_found"
     assert "no recorded footage" in none.json()["error"]["message"]
-    assert client.get("/api/cameras/nope/timeline?start=0&end=10").status_code == 404
-    bad = client.get("/api/cameras/door/segments?start=yesterday&end=now")
+    assert client.get("/api/v1/cameras/nope/timeline?start=0&end=10").status_code == 404
+    bad = client.get("/api/v1/cameras/door/segments?start=yesterday&end=now")
     assert bad.status_code == 400 and "start" in bad.json()["error"]["message"]
-    assert client.get(f"/api/cameras/door/segments?start={end}&end={start}").status_code == 400
-    assert client.get("/api/cameras/door/segments?start=0&end=1&stream=other").status_code == 400
+    assert client.get(f"/api/v1/cameras/door/segments?start={end}&end={start}").status_code == 400
+    assert client.get("/api/v1/cameras/door/segments?start=0&end=1&stream=other").status_code == 400
     assert client.get("/").status_code == 200
 
 

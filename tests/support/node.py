@@ -44,3 +44,20 @@ def node_config(work: Path, cameras: dict[str, str], **sections: Any) -> tuple[C
     path = work / "vigil.yaml"
     path.write_text(yaml.safe_dump(doc))
     return parse_config(doc, str(path)), path
+
+
+TEST_PASSWORD = "correct horse battery"
+
+
+def logged_in(app: Any, accounts: Any, username: str = "admin", role: str = "admin") -> Any:
+    """A TestClient logged in to ``app`` as a user (created with ``role`` if missing), sending the session's
+    CSRF token with every request."""
+    from fastapi.testclient import TestClient
+
+    if not any(u.username == username for u in accounts.users()):
+        accounts.add_user(username, role, TEST_PASSWORD, must_change=False)
+    client = TestClient(app)
+    response = client.post("/api/v1/session", json={"username": username, "password": TEST_PASSWORD})
+    assert response.status_code == 200, response.text
+    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    return client

@@ -1,4 +1,4 @@
-"""GET /api/events on the real app over a real SQLite catalog: each event's zone, labels and best score, and the
+"""GET /api/v1/events on the real app over a real SQLite catalog: each event's zone, labels and best score, and the
 label and zone filters beside camera, type, time range, words and paging; bad filter values get the JSON error."""
 
 from collections.abc import Iterator
@@ -7,11 +7,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from support.node import node_config
+from support.api import api_deps
+from support.node import logged_in, node_config
 from vigil.api.app import create_app
-from vigil.api.deps import ApiDeps
 from vigil.storage.catalog import SqlCatalog, sqlite_url
-from vigil.storage.segment_store import LocalSegmentStore
 
 T0 = 1_764_000_000_000_000
 S = 1_000_000
@@ -22,10 +21,6 @@ class FixedClock:
         return T0 + 3600 * S
 
 
-def no_clips(camera_id: str, stream: str, start_us: int, end_us: int) -> Path:
-    raise AssertionError("no clip is asked for here")
-
-
 Api = tuple[TestClient, dict[str, int]]
 
 
@@ -33,7 +28,7 @@ Api = tuple[TestClient, dict[str, int]]
 def api(tmp_path: Path) -> Iterator[Api]:
     config, _ = node_config(tmp_path, {"yard": "file:///yard.mp4", "door": "file:///door.mp4"})
     catalog = SqlCatalog(sqlite_url(tmp_path / "catalog.db"))
-    deps = ApiDeps(config, catalog, LocalSegmentStore(tmp_path / "recordings"), FixedClock(), no_clips)
+    deps = api_deps(config, catalog, tmp_path, FixedClock())
     add = catalog.add_event
     ids = {
         "car": add("zone_enter", T0, "A car entered zone 'Gate'", camera_id="yard", zone="Gate", labels=["car"]),
@@ -45,23 +40,23 @@ def api(tmp_path: Path) -> Iterator[Api]:
         "motion": add("motion", T0 + 40 * S, "Motion", camera_id="yard"),
     }
     catalog.end_event(ids["car"], T0 + 5 * S, labels=["person"], score=0.75)
-    yield TestClient(create_app(deps)), ids
+    yield logged_in(create_app(deps), deps.accounts), ids
     catalog.close()
 
 
 def listed(client: TestClient, query: str) -> list[int]:
-    response = client.get(f"/api/events?{query}")
+    response = client.get(f"/api/v1/events?{query}")
     assert response.status_code == 200, response.text
-    return [e["id"] for e in response.json()]
+    return [e["id"] for e in response.json()["items"]]
 
 
 def test_events_carry_their_zone_labels_and_best_score(api: Api) -> None:
     client, ids = api
-    first = next(e for e in client.get("/api/events").json() if e["id"] == ids["car"])
+    first = next(e for e in client.get("/api/v1/events").json()["items"] if e["id"] == ids["car"])
     assert (first["zone"], first["labels"], first["score"]) == ("Gate", ["car", "person"], 0.75)
-    motion = client.get(f"/api/events/{ids['motion']}").json()["event"]
+    motion = client.get(f"/api/v1/events/{ids['motion']}").json()["event"]
     assert (motion["zone"], motion["labels"], motion["score"]) == (None, [], None)
-    detail = client.get(f"/api/events/{ids['people']}").json()["event"]
+    detail = client.get(f"/api/v1/events/{ids['people']}").json()["event"]
     assert (detail["zone"], detail["labels"], detail["score"]) == ("Loading dock", ["car", "person"], 0.9)
 
 
@@ -76,7 +71,8 @@ def test_events_are_filtered_by_one_label_exactly_and_by_zone(api: Api) -> None:
     window = f"start={T0 + 10 * S}&end={T0 + 35 * S}"
     assert listed(client, f"label=car&{window}") == [ids["door"], ids["people"]]
     assert listed(client, "zone=Gate&limit=2") == [ids["door"], ids["carriage"]]
-    assert listed(client, "zone=Gate&limit=2&offset=2") == [ids["car"]]
+    cursor = client.get("/api/v1/events?zone=Gate&limit=2").json()["next_cursor"]
+    assert listed(client, f"zone=Gate&limit=2&cursor={cursor}") == [ids["car"]]
     assert listed(client, "zone=Gate&q=crossed") == [ids["door"]]
 
 
@@ -92,7 +88,7 @@ def test_events_are_filtered_by_one_label_exactly_and_by_zone(api: Api) -> None:
 )
 def test_a_bad_label_or_zone_gets_the_json_error(api: Api, query: str, message: str) -> None:
     client, _ = api
-    response = client.get(f"/api/events?{query}")
+    response = client.get(f"/api/v1/events?{query}")
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["kind"] == "invalid" and message in error["message"]

@@ -1,156 +1,129 @@
-"""The FastAPI application: cameras, segments, timeline, clips, health, status, events, and the web page."""
+"""The FastAPI application: the REST API under ``/api/v1`` (described by OpenAPI at ``/api/v1/openapi.json``)
+and the console's pages. Every route but the login asks who is calling (``vigil.api.auth``)."""
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi import FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from vigil import __version__
+from vigil.api.admin_routes import admin_router
+from vigil.api.auth import Authenticator
+from vigil.api.camera_routes import camera_router
+from vigil.api.context import Api
 from vigil.api.deps import ApiDeps
 from vigil.api.errors import install_error_handlers
-from vigil.api.schemas import (
-    CameraOut,
-    CapacityOut,
-    EventFootageOut,
-    EventOut,
-    HealthOut,
-    SegmentOut,
-    TimelineOut,
+from vigil.api.event_routes import event_router
+from vigil.api.live_routes import live_router
+from vigil.api.pages import WEB, page_router
+from vigil.api.session_routes import session_router
+from vigil.domain.errors import ErrorKind
+from vigil.usecases.footage_access import FootageGate
+
+API_DESCRIPTION = """\
+Vigil's REST API. Authenticate with the console's session cookie (log in with `POST /api/v1/session`; send the
+`csrf_token` it returns in `X-CSRF-Token` with every state-changing request) or with an API token
+(`Authorization: Bearer vgl_...`, issued by an admin). Errors are `{"error": {"kind": ..., "message": ...}}`;
+lists are pages `{"items": [...], "next_cursor": ...}` (pass `cursor=<next_cursor>` for the next page)."""
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; "
+    "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
 )
-from vigil.domain.errors import InvalidRequest, NotFound
-from vigil.domain.timeutil import parse_instant
-from vigil.usecases.events import event_footage
-from vigil.usecases.playback import require_camera, timeline, validate_range
-from vigil.usecases.status import site_status
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
 
-WEB = Path(__file__).resolve().parent.parent / "web"
-Stream = Annotated[str, Query(pattern="^(main|sub)$", description="main or sub")]
-Instant = Annotated[str, Query(description="ISO 8601 time (e.g. 2026-11-24T10:00:00Z) or UTC microseconds")]
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["kind", "message"],
+            "properties": {
+                "kind": {"type": "string", "enum": [k.value for k in ErrorKind]},
+                "message": {"type": "string"},
+            },
+        }
+    },
+}
+ERROR_STATUSES = {"400": "Bad request", "401": "Not logged in", "403": "Not allowed", "404": "Not found"}
 
 
-def instant(name: str, text: str) -> int:
-    try:
-        return parse_instant(text)
-    except ValueError as exc:
-        raise InvalidRequest(f"{name}: {exc}") from None
+def describe_errors(app: FastAPI) -> None:
+    """The document says what the API does: errors are ``{"error": {kind, message}}`` with 400 for bad input
+    (FastAPI's default 422 and its validation shape are never sent)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            doc.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+            for name in ("HTTPValidationError", "ValidationError"):
+                doc["components"]["schemas"].pop(name, None)
+            for methods in doc.get("paths", {}).values():
+                for operation in methods.values():
+                    responses = operation.setdefault("responses", {})
+                    responses.pop("422", None)
+                    for status, text in ERROR_STATUSES.items():
+                        responses.setdefault(
+                            status,
+                            {
+                                "description": text,
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                            },
+                        )
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(deps: ApiDeps) -> FastAPI:
-    app = FastAPI(title="Vigil", version=__version__, docs_url="/api/docs", openapi_url="/api/openapi.json")
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if deps.live is not None:
+            await deps.live.close()  # stops the live readers with the server
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="Vigil",
+        version=__version__,
+        description=API_DESCRIPTION,
+        docs_url=None,  # the Swagger page loads its scripts from a CDN: the schema alone is served
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
     install_error_handlers(app)
-    templates = Jinja2Templates(directory=str(WEB / "templates"))
+    api = Api(deps, Authenticator(deps.accounts), FootageGate(deps.config, deps.audit, deps.clock))
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        if request.url.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    describe_errors(app)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
-    cfg = deps.config
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(request, "index.html", {"site": cfg.site, "version": __version__})
-
-    @app.get("/api/cameras", response_model=list[CameraOut], summary="Cameras with register data and health")
-    def cameras() -> list[CameraOut]:
-        st = site_status(cfg, deps.catalog, deps.store, deps.clock)
-        by_cam = {s.camera_id: s for s in st.streams}
-        return [CameraOut.of(c, by_cam.get(c.id)) for c in cfg.cameras]
-
-    @app.get("/api/cameras/{camera_id}", response_model=CameraOut, summary="One camera")
-    def camera(camera_id: str) -> CameraOut:
-        require_camera(cfg, camera_id)
-        st = site_status(cfg, deps.catalog, deps.store, deps.clock)
-        cam = cfg.camera(camera_id)
-        assert cam is not None
-        return CameraOut.of(cam, next((s for s in st.streams if s.camera_id == camera_id), None))
-
-    @app.get("/api/cameras/{camera_id}/segments", response_model=list[SegmentOut], summary="Recorded segments")
-    def segments(camera_id: str, start: Instant, end: Instant, stream: Stream = "main") -> list[SegmentOut]:
-        require_camera(cfg, camera_id)
-        start_us, end_us = instant("start", start), instant("end", end)
-        validate_range(start_us, end_us, max_us=31 * 86_400 * 1_000_000)
-        return [SegmentOut.of(s) for s in deps.catalog.segments(camera_id, stream, start_us, end_us)]
-
-    @app.get("/api/cameras/{camera_id}/timeline", response_model=TimelineOut, summary="Recorded spans and gaps")
-    def camera_timeline(camera_id: str, start: Instant, end: Instant, stream: Stream = "main") -> TimelineOut:
-        return TimelineOut.of(
-            timeline(cfg, deps.catalog, camera_id, stream, instant("start", start), instant("end", end))
-        )
-
-    @app.get("/api/cameras/{camera_id}/clip.mp4", summary="One MP4 for a time range (remuxed, seekable)")
-    async def clip(camera_id: str, start: Instant, end: Instant, stream: Stream = "main") -> FileResponse:
-        start_us, end_us = instant("start", start), instant("end", end)
-        path = await asyncio.to_thread(deps.make_clip, camera_id, stream, start_us, end_us)
-        return FileResponse(
-            path, media_type="video/mp4", filename=f"{camera_id}-{start_us}.mp4", content_disposition_type="inline"
-        )
-
-    @app.get("/api/health", response_model=list[HealthOut], summary="Health of every recorded stream")
-    def health() -> list[HealthOut]:
-        st = site_status(cfg, deps.catalog, deps.store, deps.clock)
-        return [HealthOut.of(s) for s in st.streams]
-
-    @app.get("/api/status", response_model=CapacityOut, summary="Storage capacity against the legal minimum")
-    def status() -> CapacityOut:
-        st = site_status(cfg, deps.catalog, deps.store, deps.clock)
-        cap = st.capacity
-        return CapacityOut(
-            capacity_bytes=cap.capacity_bytes,
-            used_bytes=st.used_bytes,
-            bytes_per_day=cap.bytes_per_day,
-            days_of_capacity=cap.days_of_capacity,
-            days_required=cap.days_required,
-            ok=cap.ok,
-            summary=cap.describe(),
-        )
-
-    @app.get("/api/events", response_model=list[EventOut], summary="Events, newest first")
-    def events(
-        camera: str | None = None,
-        type: str | None = None,
-        start: str | None = None,
-        end: str | None = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
-        q: Annotated[str | None, Query(max_length=200, description="Words in the description")] = None,
-        label: Annotated[
-            str | None, Query(min_length=1, max_length=64, description="One object label among the event's")
-        ] = None,
-        zone: Annotated[
-            str | None, Query(min_length=1, max_length=200, description="The zone or line name, exactly")
-        ] = None,
-    ) -> list[EventOut]:
-        rows = deps.catalog.events(
-            camera_id=camera,
-            types=[type] if type else None,
-            start_us=instant("start", start) if start else None,
-            end_us=instant("end", end) if end else None,
-            limit=limit,
-            offset=offset,
-            text=q,
-            label=label,
-            zone=zone,
-        )
-        return [EventOut.of(e) for e in rows]
-
-    @app.get("/api/events/{event_id}", response_model=EventFootageOut, summary="One event with its footage")
-    def event(event_id: int) -> EventFootageOut:
-        return EventFootageOut.of(event_footage(deps.catalog, event_id, deps.clock.now_us()))
-
-    @app.get("/api/events/{event_id}/snapshot.jpg", response_class=FileResponse, summary="An event's snapshot")
-    def snapshot(event_id: int) -> FileResponse:
-        event = deps.catalog.event(event_id)
-        if event is None:
-            raise NotFound(f"no event with id {event_id}")
-        relpath = str(event.data.get("snapshot", ""))
-        root = deps.snapshots
-        path = (root / relpath).resolve() if root is not None and relpath else None
-        if path is None or root is None or not path.is_relative_to(root.resolve()) or not path.is_file():
-            raise NotFound(f"event {event_id} has no snapshot")
-        return FileResponse(
-            path, media_type="image/jpeg", headers={"X-Snapshot-SHA256": str(event.data.get("snapshot_sha256", ""))}
-        )
-
+    for router in (session_router, camera_router, event_router, live_router, admin_router, page_router):
+        app.include_router(router(api))
     return app

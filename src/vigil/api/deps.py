@@ -7,10 +7,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vigil.config.models import Config
-from vigil.ports import Catalog, Clock, SegmentStore
+from vigil.ports import AuditLog, Catalog, Clock, LiveFeed, SegmentStore
+from vigil.usecases.accounts import Accounts
+from vigil.usecases.event_bus import EventBus
 
-# (camera_id, stream, start_us, end_us) -> path of a finished MP4 clip
-ClipMaker = Callable[[str, str, int, int], Path]
+
+@dataclass(frozen=True, slots=True)
+class ClipFile:
+    path: Path  # a finished MP4
+    start_us: int  # the instant of its first frame (the keyframe at or before the start asked for)
+
+
+# (camera_id, stream, start_us, end_us) -> the clip
+ClipMaker = Callable[[str, str, int, int], ClipFile]
 
 
 @dataclass(frozen=True)
@@ -20,4 +29,8 @@ class ApiDeps:
     store: SegmentStore
     clock: Clock
     make_clip: ClipMaker
+    accounts: Accounts
+    audit: AuditLog
     snapshots: Path | None = None  # the folder event snapshots are written under
+    bus: EventBus | None = None  # new events, for the live event stream
+    live: LiveFeed | None = None  # live video for viewers; None when live view is off

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from vigil.config.models import CameraConfig
 from vigil.domain.records import EventRecord, HealthRow
@@ -13,6 +14,15 @@ from vigil.domain.timeutil import iso_from_us
 from vigil.usecases.events import EventFootage
 from vigil.usecases.playback import Timeline
 from vigil.usecases.status import StreamStatus
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list. Pass ``next_cursor`` back as ``cursor`` for the next page; null on the last."""
+
+    items: list[T]
+    next_cursor: str | None = Field(description="The cursor of the next page; null when this is the last.")
 
 
 class HealthOut(BaseModel):
@@ -60,9 +70,10 @@ class CameraOut(BaseModel):
     installed: date | None
     notes: str | None
     health: HealthOut | None
+    may: list[str] = Field(default_factory=list, description="What the caller may do on this camera")
 
     @classmethod
-    def of(cls, cam: CameraConfig, status: StreamStatus | None) -> CameraOut:
+    def of(cls, cam: CameraConfig, status: StreamStatus | None, may: list[str] | None = None) -> CameraOut:
         return cls(
             id=cam.id,
             name=cam.name,
@@ -77,6 +88,7 @@ class CameraOut(BaseModel):
             installed=cam.device.installed,
             notes=cam.device.notes,
             health=HealthOut.of(status) if status else None,
+            may=may or [],
         )
 
 
@@ -170,9 +182,10 @@ class EventOut(BaseModel):
     score: float | None  # the best detection score seen during the event
     description: str
     data: dict[str, object]
+    reviewed: bool = False  # marked as reviewed by the user asking
 
     @classmethod
-    def of(cls, e: EventRecord) -> EventOut:
+    def of(cls, e: EventRecord, reviewed: bool = False) -> EventOut:
         return cls(
             id=e.id,
             type=e.type,
@@ -186,6 +199,7 @@ class EventOut(BaseModel):
             score=e.score,
             description=e.description,
             data=e.data,
+            reviewed=reviewed,
         )
 
 
@@ -209,7 +223,7 @@ class EventFootageOut(BaseModel):
     @classmethod
     def of(cls, f: EventFootage) -> EventFootageOut:
         cam = f.event.camera_id
-        url = f"/api/cameras/{cam}/clip.mp4?start={f.start_us}&end={f.end_us}" if cam and f.segments else None
+        url = f"/api/v1/cameras/{cam}/clip.mp4?start={f.start_us}&end={f.end_us}" if cam and f.segments else None
         return cls(
             event=EventOut.of(f.event),
             start_us=f.start_us,

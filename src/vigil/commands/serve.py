@@ -27,6 +27,16 @@ def serve(config: Config, base: Path, host: str | None = None, port: int | None 
     if port == 0:
         port = free_port(host)
     node = Vigil(config, base)
+    password = node.first_admin()
+    if password is not None:
+        print(
+            "First run: an administrator account was created.\n"
+            f"  user name: admin\n  one-time password: {password}\n"
+            "Log in with it and choose your own password (it is shown only this once).",
+            flush=True,
+        )
+    else:
+        print("Log in with your Vigil account (an admin can reset a password: vigil users reset-password NAME).")
     node.start()
     try:
         server = uvicorn.Server(uvicorn.Config(node.app(), host=host, port=port, log_level="warning"))

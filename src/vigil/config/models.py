@@ -402,6 +402,14 @@ class ServerConfig(Strict):
     port: int = Field(default=8080, ge=0, le=65535, description="Port of the web server (0: any free port).")
 
 
+class SecurityConfig(Strict):
+    session_hours: float = Field(default=12, gt=0, le=24 * 30, description="How long a console login lasts.")
+    require_reason_for: list[Literal["playback", "export"]] = Field(
+        default_factory=list,
+        description="Acts that need a reason written to the audit log (playback, export).",
+    )
+
+
 class SiteConfig(Strict):
     name: str = Field(default="Vigil", description="Name of the site shown in the console.")
     timezone: str = Field(default="UTC", description="IANA time zone used to show times (e.g. Asia/Shanghai).")
@@ -422,6 +430,7 @@ class Config(Strict):
     recording: RecordingConfig = Field(default_factory=RecordingConfig, description="Recorder settings.")
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig, description="Picture analysis.")
     server: ServerConfig = Field(default_factory=ServerConfig, description="Web server.")
+    security: SecurityConfig = Field(default_factory=SecurityConfig, description="Logins and reasons for access.")
     cameras: list[CameraConfig] = Field(default_factory=list, description="The cameras.")
 
     @model_validator(mode="after")

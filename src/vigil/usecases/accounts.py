@@ -27,6 +27,7 @@ from vigil.ports import AccountStore, Clock, PasswordHasher
 MIN_PASSWORD = 10
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 BAD_LOGIN = "wrong user name or password"
+LANGUAGES = ("en", "zh")
 
 
 def token_hash(token: str) -> str:
@@ -106,6 +107,22 @@ class Accounts:
         except ValueError as exc:
             raise InvalidRequest(str(exc)) from None
         self._store.remove_sessions(username)  # what they may do changed: log in again
+
+    def set_preferences(self, username: str, *, language: str | None = None, display_name: str | None = None) -> None:
+        """What a user chooses for themselves: the console's language (en, zh) and the name shown."""
+        self._require(username)
+        values: dict[str, str] = {}
+        if language is not None:
+            if language not in LANGUAGES:
+                raise InvalidRequest(f"language: {language!r} is not one of {', '.join(LANGUAGES)}")
+            values["language"] = language
+        if display_name is not None:
+            values["display_name"] = display_name.strip()
+        if values:
+            self._store.update_user(username, **values)
+
+    def user(self, username: str) -> UserRecord:
+        return self._require(username)
 
     def set_disabled(self, username: str, disabled: bool) -> None:
         self._require(username)

@@ -1,0 +1,138 @@
+"""Cameras, their recordings (segments, timeline, clips), health and storage status. Every camera URL is
+checked against the caller's role and grants; playback and export are written to the audit log."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import FileResponse
+
+from vigil.api.auth import Caller
+from vigil.api.context import Api, Cursor, Instant, Limit, Reason, Stream, instant, next_offset, offset_of
+from vigil.api.schemas import CameraOut, CapacityOut, HealthOut, Page, SegmentOut, TimelineOut
+from vigil.config.models import CameraConfig
+from vigil.domain.access import CAMERA_ACTIONS, Action
+from vigil.domain.audit import AuditAction
+from vigil.usecases.playback import timeline, validate_range
+from vigil.usecases.status import site_status
+
+MAX_LIST_US = 31 * 86_400 * 1_000_000
+CLIP_START_HEADER = "X-Clip-Start-Us"  # the instant of the clip's first frame (its time 0), UTC microseconds
+
+
+def allowed(caller: Caller, cam: CameraConfig) -> list[str]:
+    return sorted(a.value for a in CAMERA_ACTIONS if caller.principal.may_on(a, cam.id, cam.site))
+
+
+def camera_router(api: Api) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["cameras"])
+    deps = api.deps
+    cfg = deps.config
+
+    @router.get("/cameras", response_model=Page[CameraOut], summary="The cameras the caller may see, with health")
+    def cameras(limit: Limit = 100, cursor: Cursor = None, caller: Caller = Depends(api.auth)) -> Page[CameraOut]:
+        offset = offset_of(cursor)
+        visible = {c.id for c in api.gate.cameras(caller.principal, Action.LIVE)}
+        visible |= {c.id for c in api.gate.cameras(caller.principal, Action.PLAYBACK)}
+        visible |= {c.id for c in api.gate.cameras(caller.principal, Action.HEALTH)}
+        listed = [c for c in cfg.cameras if c.id in visible][offset : offset + limit]
+        st = site_status(cfg, deps.catalog, deps.store, deps.clock)
+        by_cam = {s.camera_id: s for s in st.streams}
+        items = [CameraOut.of(c, by_cam.get(c.id), allowed(caller, c)) for c in listed]
+        return Page(items=items, next_cursor=next_offset(offset, limit, len(items)))
+
+    @router.get("/cameras/{camera_id}", response_model=CameraOut, summary="One camera")
+    def camera(camera_id: str, caller: Caller = Depends(api.auth)) -> CameraOut:
+        cam = api.gate.camera(caller.principal, Action.HEALTH, camera_id, caller.client)
+        st = site_status(cfg, deps.catalog, deps.store, deps.clock)
+        status = next((s for s in st.streams if s.camera_id == camera_id), None)
+        return CameraOut.of(cam, status, allowed(caller, cam))
+
+    @router.get("/cameras/{camera_id}/segments", response_model=Page[SegmentOut], summary="Recorded segments")
+    def segments(
+        camera_id: str,
+        start: Instant,
+        end: Instant,
+        stream: Stream = "main",
+        limit: Limit = 1000,
+        cursor: Cursor = None,
+        caller: Caller = Depends(api.auth),
+    ) -> Page[SegmentOut]:
+        start_us, end_us = instant("start", start), instant("end", end)
+        validate_range(start_us, end_us, max_us=MAX_LIST_US)
+        api.gate.camera(caller.principal, Action.PLAYBACK, camera_id, caller.client, (start_us, end_us))
+        offset = offset_of(cursor)
+        rows = deps.catalog.segments(camera_id, stream, start_us, end_us)[offset : offset + limit]
+        return Page(items=[SegmentOut.of(s) for s in rows], next_cursor=next_offset(offset, limit, len(rows)))
+
+    @router.get("/cameras/{camera_id}/timeline", response_model=TimelineOut, summary="Recorded spans, gaps, events")
+    def camera_timeline(
+        camera_id: str, start: Instant, end: Instant, stream: Stream = "main", caller: Caller = Depends(api.auth)
+    ) -> TimelineOut:
+        start_us, end_us = instant("start", start), instant("end", end)
+        api.gate.camera(caller.principal, Action.PLAYBACK, camera_id, caller.client)
+        return TimelineOut.of(timeline(cfg, deps.catalog, camera_id, stream, start_us, end_us))
+
+    @router.get(
+        "/cameras/{camera_id}/clip.mp4",
+        summary="One MP4 for a time range (remuxed, seekable); download=true exports it",
+        response_class=FileResponse,
+    )
+    async def clip(
+        camera_id: str,
+        start: Instant,
+        end: Instant,
+        stream: Stream = "main",
+        reason: Reason = None,
+        download: Annotated[bool, Query(description="Save as a file (an export) rather than play")] = False,
+        caller: Caller = Depends(api.auth),
+    ) -> FileResponse:
+        start_us, end_us = instant("start", start), instant("end", end)
+        validate_range(start_us, end_us)
+        act, action = (AuditAction.EXPORT, Action.EXPORT) if download else (AuditAction.PLAYBACK, Action.PLAYBACK)
+        api.gate.camera(caller.principal, action, camera_id, caller.client, (start_us, end_us))
+        why = api.gate.reason(act, reason)
+        made = await asyncio.to_thread(deps.make_clip, camera_id, stream, start_us, end_us)
+        api.gate.witness(
+            caller.principal,
+            act,
+            caller.client,
+            camera_id=camera_id,
+            span=(start_us, end_us),
+            reason=why,
+            detail={"stream": stream, "what": "clip"},
+        )
+        return FileResponse(
+            made.path,
+            media_type="video/mp4",
+            filename=f"{camera_id}-{start_us}.mp4",
+            content_disposition_type="attachment" if download else "inline",
+            headers={CLIP_START_HEADER: str(made.start_us)},
+        )
+
+    @router.get("/health", response_model=Page[HealthOut], summary="Health of every stream the caller may see")
+    def health(limit: Limit = 1000, cursor: Cursor = None, caller: Caller = Depends(api.auth)) -> Page[HealthOut]:
+        offset = offset_of(cursor)
+        visible = {c.id for c in api.gate.cameras(caller.principal, Action.HEALTH)}
+        st = site_status(cfg, deps.catalog, deps.store, deps.clock)
+        rows = [HealthOut.of(s) for s in st.streams if s.camera_id in visible][offset : offset + limit]
+        return Page(items=rows, next_cursor=next_offset(offset, limit, len(rows)))
+
+    @router.get("/status", response_model=CapacityOut, summary="Storage capacity against the legal minimum")
+    def status(caller: Caller = Depends(api.auth)) -> CapacityOut:
+        api.gate.require(caller.principal, Action.HEALTH, caller.client, "see the storage status")
+        st = site_status(cfg, deps.catalog, deps.store, deps.clock)
+        cap = st.capacity
+        return CapacityOut(
+            capacity_bytes=cap.capacity_bytes,
+            used_bytes=st.used_bytes,
+            bytes_per_day=cap.bytes_per_day,
+            days_of_capacity=cap.days_of_capacity,
+            days_required=cap.days_required,
+            ok=cap.ok,
+            summary=cap.describe(),
+        )
+
+    return router

@@ -1,0 +1,99 @@
+"""The console's languages: English (the message ids themselves) and Simplified Chinese.
+
+Every string a person reads goes through a message catalog: ``_("...")`` in the templates (Jinja2's i18n
+extension) and ``t("...")`` in the JavaScript modules (the page carries the translations those modules use).
+The catalogs are gettext ``.po`` files under ``web/locale``, compiled in memory by Babel at start-up (no
+compiled ``.mo`` file is kept in the repository). ``tools/i18n.py`` extracts the strings and updates the
+catalogs; a test fails when a string has no Chinese translation.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_file
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+WEB = Path(__file__).resolve().parent.parent / "web"
+LOCALE_DIR = WEB / "locale"
+DOMAIN = "messages"
+LANGUAGES = {"en": "English", "zh": "简体中文"}
+DEFAULT_LANGUAGE = "en"
+BABEL_LOCALE = {"en": "en", "zh": "zh_Hans_CN"}
+HTML_LANG = {"en": "en", "zh": "zh-CN"}
+
+
+def po_path(language: str) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def read_catalog(language: str) -> Catalog:
+    with po_path(language).open("rb") as f:
+        return read_po(f, locale=BABEL_LOCALE[language])
+
+
+@cache
+def translations(language: str) -> NullTranslations:
+    """The gettext translations of a language (English: the ids as they are)."""
+    if language == DEFAULT_LANGUAGE or language not in LANGUAGES or not po_path(language).is_file():
+        return NullTranslations()
+    buf = io.BytesIO()
+    write_mo(buf, read_catalog(language))
+    buf.seek(0)
+    return Translations(buf, domain=DOMAIN)
+
+
+def pick_language(wanted: str | None, accept_language: str = "") -> str:
+    """The user's own choice when they have one, else the browser's first language we have."""
+    if wanted in LANGUAGES:
+        return wanted
+    for part in accept_language.split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag[:2] in LANGUAGES:
+            return tag[:2]
+    return DEFAULT_LANGUAGE
+
+
+# --- extraction (tools/i18n.py and the test) ----------------------------------------------------------------
+def source_files() -> Iterator[tuple[Path, str]]:
+    """The files strings are extracted from, with the Babel method for each."""
+    for path in sorted((WEB / "templates").glob("*.html")):
+        yield path, "jinja2.ext:babel_extract"
+    for path in sorted((WEB / "static").glob("*.js")):
+        yield path, "javascript"
+
+
+def extract_messages() -> dict[str, list[str]]:
+    """Every message id in the console's sources, with where it is used (``file:line``)."""
+    found: dict[str, list[str]] = {}
+    for path, method in source_files():
+        keywords = {"_": None, "gettext": None, "ngettext": (1, 2)} if method != "javascript" else {"t": None}
+        options = {"extensions": "jinja2.ext.i18n"} if method != "javascript" else {}
+        for lineno, message, _comments, _context in extract_from_file(
+            method, str(path), keywords=keywords, options=options
+        ):
+            ids = message if isinstance(message, tuple) else (message,)
+            for msgid in ids:
+                if msgid:
+                    found.setdefault(msgid, []).append(f"{path.relative_to(WEB)}:{lineno}")
+    return found
+
+
+@cache
+def script_messages(language: str) -> dict[str, str]:
+    """The translations the JavaScript modules use (``t("...")``), for the page to carry."""
+    trans = translations(language)
+    out: dict[str, str] = {}
+    for path, method in source_files():
+        if method != "javascript":
+            continue
+        for _lineno, message, _c, _ctx in extract_from_file(method, str(path), keywords={"t": None}):
+            if isinstance(message, str) and message:
+                out[message] = trans.gettext(message)
+    return out

@@ -1,0 +1,141 @@
+"""The console's pages: server-rendered HTML in the user's language, driven by small JavaScript modules that
+call the API. A page asked for without a session sends the browser to the login; a page the role does not
+allow answers 403 (and is written to the audit log)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from vigil import __version__
+from vigil.api.auth import Caller
+from vigil.api.context import Api
+from vigil.api.i18n import HTML_LANG, LANGUAGES, pick_language, script_messages, translations
+from vigil.domain.access import Action
+
+WEB = Path(__file__).resolve().parent.parent / "web"
+LANG_COOKIE = "vigil_lang"
+
+# (path, message id, what the user needs to see it in the navigation)
+NAV: tuple[tuple[str, str, Action], ...] = (
+    ("/", "Live", Action.LIVE),
+    ("/playback", "Playback", Action.PLAYBACK),
+    ("/events", "Events", Action.EVENTS),
+    ("/health", "Health", Action.HEALTH),
+    ("/audit", "Audit log", Action.AUDIT),
+    ("/users", "Users", Action.ADMIN),
+)
+
+
+def templates_in(language: str) -> Jinja2Templates:
+    """The templates with ``_()`` translating into ``language`` (one environment per language: no shared state
+    between requests)."""
+    env = Environment(
+        loader=FileSystemLoader(str(WEB / "templates")),
+        autoescape=select_autoescape(),
+        extensions=["jinja2.ext.i18n"],
+    )
+    trans = translations(language)
+    env.install_gettext_callables(trans.gettext, trans.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    return Jinja2Templates(env=env)
+
+
+def page_router(api: Api) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    templates = {language: templates_in(language) for language in LANGUAGES}
+    cfg = api.deps.config
+
+    def render(
+        request: Request, template: str, caller: Caller | None, status_code: int = 200, **context: Any
+    ) -> HTMLResponse:
+        wanted = None
+        if caller is not None:
+            wanted = api.deps.accounts.user(caller.username).language
+        language = pick_language(wanted or request.cookies.get(LANG_COOKIE), request.headers.get("accept-language", ""))
+        trans = translations(language)
+        nav = [
+            (path, trans.gettext(label), path == request.url.path)
+            for path, label, action in NAV
+            if caller is not None and caller.principal.may(action)
+        ]
+        page = {
+            "timezone": cfg.site.timezone,
+            "language": language,
+            "csrf": caller.csrf if caller else "",
+            "user": caller.username if caller else "",
+            "role": caller.principal.role.value if caller else "",
+            "may": [a.value for a in Action if caller is not None and caller.principal.may(a)],
+            "reasons": list(cfg.security.require_reason_for),
+        }
+        return templates[language].TemplateResponse(
+            request,
+            template,
+            {
+                "site": cfg.site,
+                "version": __version__,
+                "lang": HTML_LANG[language],
+                "language": language,
+                "languages": LANGUAGES,
+                "nav": nav,
+                "caller": caller,
+                "page_json": Markup(json.dumps(page)),  # noqa: S704 (JSON of our own values, in a JSON script tag)
+                "messages_json": Markup(json.dumps(script_messages(language), ensure_ascii=False)),  # noqa: S704
+                **context,
+            },
+            status_code=status_code,
+            headers={"Cache-Control": "no-store"},
+        )
+
+    def page(request: Request, template: str, action: Action | None, **context: Any) -> Response:
+        caller = api.auth.optional(request)
+        if caller is None:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        if caller.principal.must_change_password and template != "account.html":
+            return RedirectResponse("/account", status_code=303)
+        if action is not None and not caller.principal.may(action):
+            api.gate.refused(caller.principal, f"page {request.url.path}", caller.client)
+            return render(request, "refused.html", caller, status_code=403)
+        return render(request, template, caller, **context)
+
+    @router.get("/login", response_class=HTMLResponse)
+    def login(request: Request) -> Response:
+        return render(request, "login.html", None)
+
+    @router.get("/", response_class=HTMLResponse)
+    def wall(request: Request) -> Response:
+        return page(request, "wall.html", Action.LIVE)
+
+    @router.get("/playback", response_class=HTMLResponse)
+    def playback(request: Request) -> Response:
+        return page(request, "playback.html", Action.PLAYBACK)
+
+    @router.get("/events", response_class=HTMLResponse)
+    def events(request: Request) -> Response:
+        return page(request, "events.html", Action.EVENTS)
+
+    @router.get("/health", response_class=HTMLResponse)
+    def health(request: Request) -> Response:
+        return page(request, "health.html", Action.HEALTH)
+
+    @router.get("/audit", response_class=HTMLResponse)
+    def audit(request: Request) -> Response:
+        return page(request, "audit.html", Action.AUDIT)
+
+    @router.get("/users", response_class=HTMLResponse)
+    def users(request: Request) -> Response:
+        return page(request, "users.html", Action.ADMIN)
+
+    @router.get("/account", response_class=HTMLResponse)
+    def account(request: Request) -> Response:
+        return page(request, "account.html", None)
+
+    return router
