@@ -1,1 +1,1 @@
-pytest_plugins = ["support.media"]
+pytest_plugins = ["support.media", "support.browser"]

@@ -15,6 +15,7 @@ import av
 import numpy as np
 import pytest
 
+from support.browser import requires_chromium
 from support.live_app import serve
 from support.node import TEST_PASSWORD, node_config, wait_for
 from vigil.domain.access import Grant
@@ -22,19 +23,7 @@ from vigil.domain.timeutil import iso_from_us
 from vigil.media.simulator import RtspSimulator
 from vigil.runtime import Vigil
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent: browser test skipped")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
+pytestmark = requires_chromium
 SCREENS = Path(__file__).resolve().parents[2] / "build" / "screens"
 REASON = "checking the delivery at the door"
 
@@ -74,15 +63,6 @@ def site(synthetic_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     finally:
         node.stop()
         simulator.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def log_in(browser: Any, site: Site, name: str, *, where: str = "/") -> Any:

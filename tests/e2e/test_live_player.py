@@ -3,35 +3,14 @@ RTSP camera (the GStreamer simulator). The page and WebSocket come from a test-o
 
 import statistics
 import time
-from pathlib import Path
 
 import pytest
 
+from support.browser import requires_chromium
 from support.live_app import SentLog, make_app, serve
 from vigil.media.live import LiveLimits
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent: browser test skipped")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+pytestmark = requires_chromium
 
 
 @pytest.fixture
