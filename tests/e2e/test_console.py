@@ -138,7 +138,7 @@ def test_login_live_wall_and_logout(browser: Any, site: Site) -> None:
     print(f"two live tiles playing {first_frames_s:.2f} s after the wall opened")
     page.click(".tile[data-camera=door]")  # enlarge
     assert page.eval_on_selector("#wall", "w => w.dataset.layout") == "1"
-    assert [e.camera_id for e in site.audit("live_start", "admin")][:2] != []
+    assert {e.camera_id for e in site.audit("live_start", "admin")} == {"door", "yard"}
     page.click("#logout")
     page.wait_for_url("**/login")
     assert page.request.get(site.base + "/api/v1/me").status == 401
@@ -152,7 +152,6 @@ def test_playback_seeks_to_the_chosen_moment_and_shows_its_picture(browser: Any,
     segs = site.node.catalog.segments("door", "main")
     at_us = segs[1].start_us + 1_400_000  # between keyframes
     page = log_in(browser, site, "olga", where=f"/playback?camera=door&at={iso_from_us(at_us)}")
-    assert page.url.endswith(f"/playback?camera=door&at={iso_from_us(at_us)}") or "/playback" in page.url
     page.on("dialog", lambda dialog: dialog.accept(REASON))
     page.reload()
     page.wait_for_function(

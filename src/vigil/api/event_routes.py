@@ -76,8 +76,7 @@ def event_router(api: Api) -> APIRouter:
         unreviewed: Annotated[bool, Query(description="Only events the caller has not marked reviewed")] = False,
         caller: Caller = Depends(api.auth),
     ) -> Page[EventOut]:
-        if not caller.principal.may(Action.EVENTS):
-            api.gate.require(caller.principal, Action.EVENTS, caller.client, "see events")
+        api.gate.require(caller.principal, Action.EVENTS, caller.client, "see events")
         if camera is not None:
             api.gate.camera(caller.principal, Action.EVENTS, camera, caller.client)
         rows = deps.catalog.events(
@@ -101,8 +100,7 @@ def event_router(api: Api) -> APIRouter:
     async def stream(request: Request, caller: Caller = Depends(api.auth)) -> StreamingResponse:
         if deps.bus is None:
             raise NotFound("this node publishes no live events")
-        if not caller.principal.may(Action.EVENTS):
-            api.gate.require(caller.principal, Action.EVENTS, caller.client, "see events")
+        api.gate.require(caller.principal, Action.EVENTS, caller.client, "see events")
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[EventPublished] = asyncio.Queue(STREAM_QUEUE)
 

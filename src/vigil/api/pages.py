@@ -4,7 +4,6 @@ allow answers 403 (and is written to the audit log)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -13,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
+from jinja2.utils import htmlsafe_json_dumps
 
 from vigil import __version__
 from vigil.api.auth import Caller
@@ -24,6 +23,16 @@ from vigil.domain.access import Action
 WEB = Path(__file__).resolve().parent.parent / "web"
 LANG_COOKIE = "vigil_lang"
 
+# (path, template, what the role must allow: None for every logged-in user)
+PAGES: tuple[tuple[str, str, Action | None], ...] = (
+    ("/", "wall.html", Action.LIVE),
+    ("/playback", "playback.html", Action.PLAYBACK),
+    ("/events", "events.html", Action.EVENTS),
+    ("/health", "health.html", Action.HEALTH),
+    ("/audit", "audit.html", Action.AUDIT),
+    ("/users", "users.html", Action.ADMIN),
+    ("/account", "account.html", None),
+)
 # (path, message id, what the user needs to see it in the navigation)
 NAV: tuple[tuple[str, str, Action], ...] = (
     ("/", "Live", Action.LIVE),
@@ -86,8 +95,8 @@ def page_router(api: Api) -> APIRouter:
                 "languages": LANGUAGES,
                 "nav": nav,
                 "caller": caller,
-                "page_json": Markup(json.dumps(page)),  # noqa: S704 (JSON of our own values, in a JSON script tag)
-                "messages_json": Markup(json.dumps(script_messages(language), ensure_ascii=False)),  # noqa: S704
+                "page_json": htmlsafe_json_dumps(page),  # <, >, & and ' escaped: safe inside a script element
+                "messages_json": htmlsafe_json_dumps(script_messages(language)),
                 **context,
             },
             status_code=status_code,
@@ -110,32 +119,13 @@ def page_router(api: Api) -> APIRouter:
     def login(request: Request) -> Response:
         return render(request, "login.html", None)
 
-    @router.get("/", response_class=HTMLResponse)
-    def wall(request: Request) -> Response:
-        return page(request, "wall.html", Action.LIVE)
+    def add_page(path: str, template: str, action: Action | None) -> None:
+        def endpoint(request: Request) -> Response:
+            return page(request, template, action)
 
-    @router.get("/playback", response_class=HTMLResponse)
-    def playback(request: Request) -> Response:
-        return page(request, "playback.html", Action.PLAYBACK)
+        router.add_api_route(path, endpoint, methods=["GET"], response_class=HTMLResponse)
 
-    @router.get("/events", response_class=HTMLResponse)
-    def events(request: Request) -> Response:
-        return page(request, "events.html", Action.EVENTS)
-
-    @router.get("/health", response_class=HTMLResponse)
-    def health(request: Request) -> Response:
-        return page(request, "health.html", Action.HEALTH)
-
-    @router.get("/audit", response_class=HTMLResponse)
-    def audit(request: Request) -> Response:
-        return page(request, "audit.html", Action.AUDIT)
-
-    @router.get("/users", response_class=HTMLResponse)
-    def users(request: Request) -> Response:
-        return page(request, "users.html", Action.ADMIN)
-
-    @router.get("/account", response_class=HTMLResponse)
-    def account(request: Request) -> Response:
-        return page(request, "account.html", None)
+    for path, template, action in PAGES:
+        add_page(path, template, action)
 
     return router

@@ -62,7 +62,7 @@ def session_router(api: Api) -> APIRouter:
         return me_of(api, Caller(result.principal, client, result.csrf, result.token))
 
     @router.delete("/session", status_code=204, summary="Log out (ends the session)")
-    def logout(response: Response, caller: Caller = Depends(api.auth)) -> Response:
+    def logout(caller: Caller = Depends(api.auth)) -> Response:
         if caller.session:
             deps.accounts.logout(caller.session)
         deps.audit.append(deps.clock.now_us(), caller.username, AuditAction.LOGOUT, client=caller.client)
