@@ -27,7 +27,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from vigil.commands.serve import serve
 
     config, base = _config(args)
-    serve(config, base, host=args.host, port=args.port)
+    serve(config, base, host=args.host, port=args.port, config_path=Path(args.config).resolve())
     return 0
 
 

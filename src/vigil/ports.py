@@ -281,3 +281,20 @@ class LiveFeed(Protocol):
     def subscribe(self, camera_id: str, stream: str) -> AbstractAsyncContextManager[AsyncIterator[str | bytes]]: ...
 
     async def close(self, timeout_s: float = 5.0) -> None: ...
+
+
+class ConfigStore(Protocol):
+    """Where the configuration document lives (``vigil.storage.config_file``: ``vigil.yaml``). A revision is an
+    opaque string that changes with every write, so that two editors cannot overwrite each other unseen."""
+
+    def read(self) -> tuple[dict[str, Any], str]:
+        """The document as plain data (mappings, lists, scalars), and its revision."""
+        ...
+
+    def write(self, data: Mapping[str, Any], revision: str) -> str:
+        """Replace the document with ``data`` if it is still at ``revision`` (else Conflict); the new revision."""
+        ...
+
+    def revision(self) -> str:
+        """The revision as it is now (cheap: called often to notice edits made by hand)."""
+        ...

@@ -2,6 +2,9 @@
 
 Start-up order: catalog (migrated) -> recovery of half-written segments -> gaps for the time Vigil was down
 -> recorder workers -> report drain -> retention sweeper -> web server. Stop: the reverse.
+
+Settings changed while running (the console, or ``vigil.yaml`` edited by hand) come through
+:class:`ConfigInForce`: :meth:`Vigil.apply` restarts only the recorder and analysis workers whose cameras changed.
 """
 
 from __future__ import annotations
@@ -22,18 +25,22 @@ from vigil.analysis.camera import AnalysisSettings, CameraAnalysis
 from vigil.analysis.detector import DetectorSettings, load_detector
 from vigil.api.app import create_app
 from vigil.api.deps import ApiDeps, ClipFile
+from vigil.config.in_force import ConfigInForce
 from vigil.config.models import Config
 from vigil.domain.audit import SYSTEM_ACTOR, AuditAction
 from vigil.domain.errors import ConfigError, NotFound, StorageError
+from vigil.domain.reports import StreamStopped
+from vigil.domain.segment import GapCause
 from vigil.media.analysis_worker import AnalysisJob, analysis_worker_main
 from vigil.media.clip import ClipPart, write_clip
 from vigil.media.detector_process import DetectFn, DetectorJob, detector_main
 from vigil.media.live import LiveHub
 from vigil.media.probe import probe_segment, salvage_segment
 from vigil.media.recorder import StreamSpec
+from vigil.media.still import keyframe_jpeg
 from vigil.media.supervisor import RecorderSupervisor, WorkerSupervisor
 from vigil.passwords import Argon2Passwords
-from vigil.ports import Clock, DetectionLink, Found, SegmentFacts, SystemClock
+from vigil.ports import Clock, ConfigStore, DetectionLink, Found, SegmentFacts, SystemClock
 from vigil.storage.accounts import SqlAccounts
 from vigil.storage.audit_log import SqlAuditLog, audit_anchor_path
 from vigil.storage.catalog import SqlCatalog, sqlite_url
@@ -45,9 +52,11 @@ from vigil.usecases.playback import clip_sources
 from vigil.usecases.recorder_reports import RecorderReports
 from vigil.usecases.recovery import RecoveryReport, recover
 from vigil.usecases.retention import RetentionSweeper
+from vigil.usecases.settings import SettingsEditor
 
 log = logging.getLogger(__name__)
 CLIP_CACHE_MAX_AGE_S = 3600
+PICTURE_MAX_AGE_US = 600_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,8 +273,17 @@ class PublishingCatalog(SqlCatalog):
 class Vigil:
     """One recorder node: catalog, recorders, retention and the web API."""
 
-    def __init__(self, config: Config, base_dir: Path, clock: Clock | None = None) -> None:
-        self.config = config
+    def __init__(
+        self,
+        config: Config,
+        base_dir: Path,
+        clock: Clock | None = None,
+        config_store: ConfigStore | None = None,
+        config_source: str = "vigil.yaml",
+    ) -> None:
+        self.in_force = ConfigInForce(config)
+        self.base_dir = base_dir
+        self.worker_sizes = (config.recording.streams_per_worker, config.analysis.cameras_per_worker)  # until restart
         self.paths = Paths.of(config, base_dir)
         self.paths.root.mkdir(parents=True, exist_ok=True)
         self.paths.cache.mkdir(parents=True, exist_ok=True)
@@ -293,6 +311,7 @@ class Vigil:
             target=detector_main,
             extra_args=(detect_fn_for,),
             role="detector",
+            controllable=False,
         )
         self.audit = SqlAuditLog(self.catalog, audit_anchor_path(self.paths.catalog_url, self.paths.root))
         self.accounts = Accounts(
@@ -312,6 +331,18 @@ class Vigil:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self.live = LiveHub(self.live_url)
+        self.settings = (
+            SettingsEditor(config_store, self.in_force, self.audit, self.clock, source=config_source)
+            if config_store is not None
+            else None
+        )
+        self.in_force.listen(self.apply)
+
+    @property
+    def config(self) -> Config:
+        """The configuration in force (it changes when the settings are changed while running)."""
+        return self.in_force.current
 
     # --- life cycle -------------------------------------------------------------------------------
     def recover(self) -> RecoveryReport:
@@ -333,11 +364,14 @@ class Vigil:
                 self.analysis_reports.detection_off(self.clock.now_us(), self.detector_problem)
         self.detector.start()
         self.analysers.start()
-        for target, name in (
+        loops = [
             (self._drain, "report-drain"),
             (self._drain_analysis, "analysis-drain"),
             (self._sweep_loop, "retention"),
-        ):
+        ]
+        if self.settings is not None:
+            loops.append((self._watch_config, "config-watch"))
+        for target, name in loops:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -355,6 +389,64 @@ class Vigil:
             for job in self.jobs:
                 self.analysis_reports.close_all(job.camera_id, self.clock.now_us())
         self.catalog.close()
+
+    # --- settings changed while running -----------------------------------------------------------------
+    def apply(self, old: Config, new: Config) -> None:
+        """Put ``new`` in force: restart the recorders and analysers of the cameras that changed, start those of
+        new cameras, stop those of removed or disabled ones; the others go on untouched. Settings that need a
+        restart (storage root, server, workers' sizes, the detector) keep their old values until then."""
+        with self._lock:
+            self.sweeper = RetentionSweeper(new, self.catalog, self.store, self.clock)
+        self.specs = stream_specs(new, self.paths.root)
+        stopped = self.supervisor.update(self.specs, self.worker_sizes[0])
+        if self.detector_job is None and not self.detector_problem:
+            self._start_detector(new)
+        self.jobs = analysis_jobs(new, self.paths.snapshots, self.detector_job)
+        self.analysers.update(self.jobs, self.worker_sizes[1])
+        changed = {c.id for c in old.cameras if new.camera(c.id) != c} | {c.id for c in new.cameras} - {
+            c.id for c in old.cameras
+        }
+        for cam in old.cameras:
+            now_cam = new.camera(cam.id)
+            if now_cam is None or now_cam.streams != cam.streams or not now_cam.enabled:
+                self.live.drop(cam.id)  # its viewers reconnect to the new stream (or are refused)
+        log.info(
+            "settings applied: %d recorder stream(s) restarted or stopped, cameras changed: %s",
+            len(stopped),
+            ", ".join(sorted(changed)) or "none",
+        )
+
+    def _start_detector(self, config: Config) -> None:
+        """A camera now looks for objects and no detector runs yet: start one."""
+        job = detector_job(config, self.base_dir)
+        if job is None:
+            return
+        try:
+            load_detector(detector_settings(job))
+        except ConfigError as exc:
+            self.detector_problem = exc.message
+            log.error("object detection is off: %s (recording and motion go on)", exc.message)
+            return
+        self.detector_job = job
+        self.detector.update([job], 1)
+
+    def _stream_stopped(self, msg: StreamStopped) -> None:
+        """A recorder stream stopped for a settings change has closed its last segment: the time until it is
+        recorded again is a gap (``reconfigured``), or from now on (``disabled``) when it is no longer recorded."""
+        key = (msg.camera_id, msg.stream)
+        if key in {(s.camera_id, s.stream) for s in self.specs}:
+            self.reports.mark_stopped(key, msg.at_us, GapCause.RECONFIGURED, "restarted for a settings change")
+        else:
+            self.reports.mark_stopped(key, msg.at_us, GapCause.DISABLED, "removed or disabled in the settings")
+
+    def _watch_config(self) -> None:
+        """Notice ``vigil.yaml`` edited by hand (every 2 s) and put it in force when it validates."""
+        assert self.settings is not None
+        while not self._stop.wait(2.0):
+            try:
+                self.settings.reload()
+            except Exception:
+                log.exception("reading the changed configuration failed")
 
     def _salvage_abandoned(self, camera_id: str, stream: str, before_us: int) -> None:
         """A stream resumed after a failure (a full disk, a broken stream): salvage the part its writer left."""
@@ -397,7 +489,10 @@ class Vigil:
         with self._lock:
             for msg in messages:
                 try:
-                    self.reports.handle(msg)
+                    if isinstance(msg, StreamStopped):
+                        self._stream_stopped(msg)
+                    else:
+                        self.reports.handle(msg)
                 except StorageError:
                     log.exception("could not record a recorder report")
         return bool(messages)
@@ -411,7 +506,10 @@ class Vigil:
         with self._lock:
             for msg in messages:
                 try:
-                    self.analysis_reports.handle(msg)
+                    if isinstance(msg, StreamStopped):  # its analyser closed what it had open; anything left ends
+                        self.analysis_reports.close_all(msg.camera_id, msg.at_us)
+                    else:
+                        self.analysis_reports.handle(msg)
                 except StorageError:
                     log.exception("could not record an analysis event")
         return bool(messages)
@@ -469,6 +567,18 @@ class Vigil:
             )
         return password
 
+    def picture(self, camera_id: str) -> bytes:
+        """A recent picture of the camera: the start of its newest segment when it was recorded in the last
+        ten minutes, else a keyframe read from the camera (its sub stream when it has one)."""
+        cam = self.config.camera(camera_id)
+        if cam is None:
+            raise NotFound(f"no camera with id {camera_id!r}")
+        last = self.catalog.last_segment(camera_id, "main")
+        if last is not None and self.clock.now_us() - last.end_us < PICTURE_MAX_AGE_US:
+            return keyframe_jpeg(f"file://{self.store.absolute(last.path)}", f"segment {last.path}")
+        stream = cam.streams.sub or cam.streams.main
+        return keyframe_jpeg(stream.open_url(), stream.display_url(), self.config.recording.socket_timeout_s)
+
     def live_url(self, camera_id: str, stream: str) -> str:
         """The URL (with credentials) a live viewer's stream is read from."""
         cam = self.config.camera(camera_id)
@@ -479,7 +589,7 @@ class Vigil:
 
     def api_deps(self) -> ApiDeps:
         return ApiDeps(
-            self.config,
+            self.in_force,
             self.catalog,
             self.store,
             self.clock,
@@ -488,7 +598,9 @@ class Vigil:
             self.audit,
             snapshots=self.paths.snapshots,
             bus=self.bus,
-            live=LiveHub(self.live_url),
+            live=self.live,
+            settings=self.settings,
+            picture=self.picture,
         )
 
     def app(self) -> Any:

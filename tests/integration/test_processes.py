@@ -88,7 +88,7 @@ def test_vigil_simulate_serves_a_folder_of_clips(tmp_path, synthetic_clip):
         try:
             url = f"rtsp://127.0.0.1:{port}/front-door"
             wait_for(lambda: url in (tmp_path / "sim.log").read_text(), timeout=20, what="the URL")
-            with av.open(url, options={"rtsp_transport": "tcp"}, timeout=5) as c:
+            with av.open(url, options={"rtsp_transport": "tcp"}, timeout=15) as c:
                 codec = c.streams.video[0].codec_context.name
                 packet = next(p for p in c.demux(c.streams.video[0]) if p.size)
             assert codec == "h264" and packet.size > 0

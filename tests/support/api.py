@@ -6,13 +6,16 @@ from pathlib import Path
 from typing import Any
 
 from vigil.api.deps import ApiDeps, ClipFile, ClipMaker
+from vigil.config.in_force import ConfigInForce
 from vigil.config.models import Config
 from vigil.passwords import Argon2Passwords
 from vigil.storage.accounts import SqlAccounts
 from vigil.storage.audit_log import SqlAuditLog
 from vigil.storage.catalog import SqlCatalog
+from vigil.storage.config_file import YamlConfigFile
 from vigil.storage.segment_store import LocalSegmentStore
 from vigil.usecases.accounts import Accounts
+from vigil.usecases.settings import SettingsEditor
 
 
 def no_clips(camera_id: str, stream: str, start_us: int, end_us: int) -> ClipFile:
@@ -25,8 +28,22 @@ def api_deps(
     root: Path,
     clock: Any,
     make_clip: ClipMaker = no_clips,
+    config_file: Path | None = None,
     **extra: Any,
 ) -> ApiDeps:
+    """With ``config_file``, the settings API edits that file (and the configuration in force follows it)."""
     accounts = Accounts(SqlAccounts(catalog), Argon2Passwords(), clock)
     audit = SqlAuditLog(catalog, root / "audit.head")
-    return ApiDeps(config, catalog, LocalSegmentStore(root / "recordings"), clock, make_clip, accounts, audit, **extra)
+    in_force = ConfigInForce(config)
+    if config_file is not None:
+        extra["settings"] = SettingsEditor(YamlConfigFile(config_file), in_force, audit, clock, str(config_file))
+    return ApiDeps(
+        in_force,
+        catalog,
+        LocalSegmentStore(root / "recordings"),
+        clock,
+        make_clip,
+        accounts,
+        audit,
+        **extra,
+    )

@@ -22,6 +22,7 @@ from vigil.api.event_routes import event_router
 from vigil.api.live_routes import live_router
 from vigil.api.pages import WEB, page_router
 from vigil.api.session_routes import session_router
+from vigil.api.settings_routes import settings_router
 from vigil.domain.errors import ErrorKind
 from vigil.usecases.footage_access import FootageGate
 
@@ -109,7 +110,7 @@ def create_app(deps: ApiDeps) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
     )
     install_error_handlers(app)
-    api = Api(deps, Authenticator(deps.accounts), FootageGate(deps.config, deps.audit, deps.clock))
+    api = Api(deps, Authenticator(deps.accounts), FootageGate(lambda: deps.config, deps.audit, deps.clock))
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -124,6 +125,7 @@ def create_app(deps: ApiDeps) -> FastAPI:
 
     describe_errors(app)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
-    for router in (session_router, camera_router, event_router, live_router, admin_router, page_router):
+    routers = (session_router, camera_router, event_router, live_router, admin_router, settings_router, page_router)
+    for router in routers:
         app.include_router(router(api))
     return app

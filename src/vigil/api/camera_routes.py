@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import FileResponse
 
 from vigil.api.auth import Caller
@@ -15,6 +15,7 @@ from vigil.api.schemas import CameraOut, CapacityOut, HealthOut, Page, SegmentOu
 from vigil.config.models import CameraConfig
 from vigil.domain.access import CAMERA_ACTIONS, Action
 from vigil.domain.audit import AuditAction
+from vigil.domain.errors import NotFound
 from vigil.usecases.playback import timeline, validate_range
 from vigil.usecases.status import site_status
 
@@ -29,13 +30,12 @@ def allowed(caller: Caller, cam: CameraConfig) -> list[str]:
 def camera_router(api: Api) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["cameras"])
     deps = api.deps
-    cfg = deps.config
 
     @router.get("/cameras", response_model=Page[CameraOut], summary="The cameras the caller may see, with health")
     def cameras(limit: Limit = 100, cursor: Cursor = None, caller: Caller = Depends(api.auth)) -> Page[CameraOut]:
         offset = offset_of(cursor)
-        visible = [(c, may) for c in cfg.cameras if (may := allowed(caller, c))][offset : offset + limit]
-        st = site_status(cfg, deps.catalog, deps.store, deps.clock)
+        visible = [(c, may) for c in deps.config.cameras if (may := allowed(caller, c))][offset : offset + limit]
+        st = site_status(deps.config, deps.catalog, deps.store, deps.clock)
         by_cam = {s.camera_id: s for s in st.streams}
         items = [CameraOut.of(c, by_cam.get(c.id), may) for c, may in visible]
         return Page(items=items, next_cursor=next_offset(offset, limit, len(items)))
@@ -43,7 +43,7 @@ def camera_router(api: Api) -> APIRouter:
     @router.get("/cameras/{camera_id}", response_model=CameraOut, summary="One camera")
     def camera(camera_id: str, caller: Caller = Depends(api.auth)) -> CameraOut:
         cam = api.gate.camera(caller.principal, Action.HEALTH, camera_id, caller.client)
-        st = site_status(cfg, deps.catalog, deps.store, deps.clock)
+        st = site_status(deps.config, deps.catalog, deps.store, deps.clock)
         status = next((s for s in st.streams if s.camera_id == camera_id), None)
         return CameraOut.of(cam, status, allowed(caller, cam))
 
@@ -70,7 +70,7 @@ def camera_router(api: Api) -> APIRouter:
     ) -> TimelineOut:
         start_us, end_us = instant("start", start), instant("end", end)
         api.gate.camera(caller.principal, Action.PLAYBACK, camera_id, caller.client)
-        return TimelineOut.of(timeline(cfg, deps.catalog, camera_id, stream, start_us, end_us))
+        return TimelineOut.of(timeline(deps.config, deps.catalog, camera_id, stream, start_us, end_us))
 
     @router.get(
         "/cameras/{camera_id}/clip.mp4",
@@ -109,18 +109,38 @@ def camera_router(api: Api) -> APIRouter:
             headers={CLIP_START_HEADER: str(made.start_us)},
         )
 
+    @router.get(
+        "/cameras/{camera_id}/picture.jpg",
+        summary="A recent picture of the camera (JPEG; for drawing zones, lines and masks)",
+        response_class=Response,
+        responses={200: {"content": {"image/jpeg": {}}}},
+    )
+    async def picture(camera_id: str, caller: Caller = Depends(api.auth)) -> Response:
+        api.gate.camera(caller.principal, Action.LIVE, camera_id, caller.client)
+        if deps.picture is None:
+            raise NotFound("this node takes no pictures")
+        data = await asyncio.to_thread(deps.picture, camera_id)
+        api.gate.witness(
+            caller.principal,
+            AuditAction.SNAPSHOT_VIEW,
+            caller.client,
+            camera_id=camera_id,
+            detail={"what": "current picture"},
+        )
+        return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
     @router.get("/health", response_model=Page[HealthOut], summary="Health of every stream the caller may see")
     def health(limit: Limit = 1000, cursor: Cursor = None, caller: Caller = Depends(api.auth)) -> Page[HealthOut]:
         offset = offset_of(cursor)
         visible = {c.id for c in api.gate.cameras(caller.principal, Action.HEALTH)}
-        st = site_status(cfg, deps.catalog, deps.store, deps.clock)
+        st = site_status(deps.config, deps.catalog, deps.store, deps.clock)
         rows = [HealthOut.of(s) for s in st.streams if s.camera_id in visible][offset : offset + limit]
         return Page(items=rows, next_cursor=next_offset(offset, limit, len(rows)))
 
     @router.get("/status", response_model=CapacityOut, summary="Storage capacity against the legal minimum")
     def status(caller: Caller = Depends(api.auth)) -> CapacityOut:
         api.gate.require(caller.principal, Action.HEALTH, caller.client, "see the storage status")
-        st = site_status(cfg, deps.catalog, deps.store, deps.clock)
+        st = site_status(deps.config, deps.catalog, deps.store, deps.clock)
         cap = st.capacity
         return CapacityOut(
             capacity_bytes=cap.capacity_bytes,

@@ -6,10 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from vigil.config.in_force import ConfigInForce
 from vigil.config.models import Config
 from vigil.ports import AuditLog, Catalog, Clock, LiveFeed, SegmentStore
 from vigil.usecases.accounts import Accounts
 from vigil.usecases.event_bus import EventBus
+from vigil.usecases.settings import SettingsEditor
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,11 +22,13 @@ class ClipFile:
 
 # (camera_id, stream, start_us, end_us) -> the clip
 ClipMaker = Callable[[str, str, int, int], ClipFile]
+# camera_id -> a current picture of the camera as a JPEG
+PictureTaker = Callable[[str], bytes]
 
 
 @dataclass(frozen=True)
 class ApiDeps:
-    config: Config
+    config_in_force: ConfigInForce  # read through ``config``: settings changed while running take effect at once
     catalog: Catalog
     store: SegmentStore
     clock: Clock
@@ -34,3 +38,9 @@ class ApiDeps:
     snapshots: Path | None = None  # the folder event snapshots are written under
     bus: EventBus | None = None  # new events, for the live event stream
     live: LiveFeed | None = None  # live video for viewers; None when live view is off
+    settings: SettingsEditor | None = None  # None: started without a configuration file, settings are read-only
+    picture: PictureTaker | None = None  # None: no pictures (the settings page draws on a blank)
+
+    @property
+    def config(self) -> Config:
+        return self.config_in_force.current

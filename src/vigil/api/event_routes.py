@@ -38,7 +38,6 @@ def parse_cursor(cursor: str | None) -> tuple[int, int] | None:
 def event_router(api: Api) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["events"])
     deps = api.deps
-    cfg = deps.config
 
     def visible(caller: Caller) -> list[str]:
         return [c.id for c in api.gate.cameras(caller.principal, Action.EVENTS)]
@@ -46,7 +45,7 @@ def event_router(api: Api) -> APIRouter:
     def may_see(caller: Caller, event: EventRecord) -> bool:
         if event.camera_id is None:
             return caller.principal.may(Action.EVENTS)
-        cam = cfg.camera(event.camera_id)
+        cam = deps.config.camera(event.camera_id)
         return caller.principal.may_on(Action.EVENTS, event.camera_id, cam.site if cam else "")
 
     def one(event_id: int, caller: Caller) -> EventRecord:

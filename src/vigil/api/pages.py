@@ -31,6 +31,7 @@ PAGES: tuple[tuple[str, str, Action | None], ...] = (
     ("/health", "health.html", Action.HEALTH),
     ("/audit", "audit.html", Action.AUDIT),
     ("/users", "users.html", Action.ADMIN),
+    ("/settings", "settings.html", Action.ADMIN),
     ("/account", "account.html", None),
 )
 # (path, message id, what the user needs to see it in the navigation)
@@ -41,6 +42,7 @@ NAV: tuple[tuple[str, str, Action], ...] = (
     ("/health", "Health", Action.HEALTH),
     ("/audit", "Audit log", Action.AUDIT),
     ("/users", "Users", Action.ADMIN),
+    ("/settings", "Settings", Action.ADMIN),
 )
 
 
@@ -60,11 +62,11 @@ def templates_in(language: str) -> Jinja2Templates:
 def page_router(api: Api) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     templates = {language: templates_in(language) for language in LANGUAGES}
-    cfg = api.deps.config
 
     def render(
         request: Request, template: str, caller: Caller | None, status_code: int = 200, **context: Any
     ) -> HTMLResponse:
+        cfg = api.deps.config
         wanted = None
         if caller is not None:
             wanted = api.deps.accounts.user(caller.username).language

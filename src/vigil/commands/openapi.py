@@ -10,6 +10,7 @@ from typing import Any
 
 from vigil.api.app import create_app
 from vigil.api.deps import ApiDeps, ClipFile
+from vigil.config.in_force import ConfigInForce
 from vigil.config.models import Config
 from vigil.passwords import Argon2Passwords
 from vigil.ports import SystemClock
@@ -34,7 +35,7 @@ def openapi_document() -> dict[str, Any]:
         try:
             clock = SystemClock()
             deps = ApiDeps(
-                Config(),
+                ConfigInForce(Config()),
                 catalog,
                 LocalSegmentStore(root),
                 clock,

@@ -10,6 +10,7 @@ import uvicorn
 
 from vigil.config.models import Config
 from vigil.runtime import Vigil
+from vigil.storage.config_file import YamlConfigFile
 
 log = logging.getLogger(__name__)
 
@@ -21,12 +22,22 @@ def free_port(host: str) -> int:
         return port
 
 
-def serve(config: Config, base: Path, host: str | None = None, port: int | None = None, banner: str = "") -> None:
+def serve(
+    config: Config,
+    base: Path,
+    host: str | None = None,
+    port: int | None = None,
+    banner: str = "",
+    config_path: Path | None = None,
+) -> None:
+    """Record and serve until stopped. With ``config_path``, the console's settings edit that file and edits made
+    to it by hand are put in force while running."""
     host = host or config.server.host
     port = config.server.port if port is None else port
     if port == 0:
         port = free_port(host)
-    node = Vigil(config, base)
+    store = YamlConfigFile(config_path) if config_path is not None else None
+    node = Vigil(config, base, config_store=store, config_source=str(config_path or ""))
     password = node.first_admin()
     if password is not None:
         print(

@@ -79,7 +79,7 @@ class StreamConfig(Strict):
     def _scheme(cls, value: str) -> str:
         parts = urlsplit(value)
         if parts.scheme not in ("rtsp", "rtsps", "file"):
-            raise ValueError(f"must start with rtsp://, rtsps:// or file:// (got {value!r})")
+            raise ValueError(f"must start with rtsp://, rtsps:// or file:// (got {redact_url(value)!r})")
         if parts.scheme != "file" and not parts.hostname:
             raise ValueError(f"has no host: {redact_url(value)!r}")
         if parts.scheme == "file" and not parts.path:
@@ -404,9 +404,9 @@ class ServerConfig(Strict):
 
 class SecurityConfig(Strict):
     session_hours: float = Field(default=12, gt=0, le=24 * 30, description="How long a console login lasts.")
-    require_reason_for: list[Literal["playback", "export"]] = Field(
+    require_reason_for: list[Literal["playback", "export", "config_change"]] = Field(
         default_factory=list,
-        description="Acts that need a reason written to the audit log (playback, export).",
+        description="Acts that need a reason written to the audit log (playback, export, config_change).",
     )
 
 

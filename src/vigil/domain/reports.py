@@ -30,6 +30,16 @@ class StreamDown:
 
 
 @dataclass(frozen=True, slots=True)
+class StreamStopped:
+    """A worker stopped one of its streams because the main process asked (a settings change); its last segment
+    (or analysis event) has been reported before this."""
+
+    camera_id: str
+    stream: str
+    at_us: int
+
+
+@dataclass(frozen=True, slots=True)
 class HealthSample:
     camera_id: str
     stream: str
@@ -74,4 +84,6 @@ class DetectorUp:
     at_us: int
 
 
-Message = SegmentClosed | StreamUp | StreamDown | HealthSample | AnalysisEvent | AnalysisEventEnd | DetectorUp
+Message = (
+    SegmentClosed | StreamUp | StreamDown | StreamStopped | HealthSample | AnalysisEvent | AnalysisEventEnd | DetectorUp
+)

@@ -17,6 +17,8 @@ class GapCause(StrEnum):
     PROCESS_DOWN = "process_down"  # Vigil itself was not running
     DISK_FULL = "disk_full"  # the segment could not be written
     TIMESTAMP_JUMP = "timestamp_jump"  # the source's clock jumped; cut and resumed
+    RECONFIGURED = "reconfigured"  # the stream was restarted for a settings change
+    DISABLED = "disabled"  # the camera was removed, disabled or set not to record in the settings
 
 
 @dataclass(frozen=True, slots=True)

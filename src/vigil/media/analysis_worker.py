@@ -34,7 +34,7 @@ from vigil.domain.rules import Rule
 from vigil.durable_files import part_path, publish_part
 from vigil.media.detector_link import DetectorClient
 from vigil.media.sources import OpenedSource, open_source
-from vigil.media.worker import PipeSender, run_until_stopped
+from vigil.media.worker import Loop, PipeSender, StreamThreads, run_until_stopped
 from vigil.ports import Clock, DetectionLink, FrameAnalyser, Pictured, SystemClock
 
 log = logging.getLogger(__name__)
@@ -216,11 +216,17 @@ def write_snapshot(root: Path, msg: AnalysisEvent, bgr: Any) -> tuple[str, str]:
     return relpath, digest
 
 
-def analysis_worker_main(jobs: list[AnalysisJob], conn: Any, log_level: int, factory: AnalyserFactory) -> None:
-    """Analyse until SIGTERM or until the parent is gone."""
+def analysis_worker_main(
+    jobs: list[AnalysisJob], conn: Any, log_level: int, factory: AnalyserFactory, control: Any = None
+) -> None:
+    """Analyse until SIGTERM, an ``exit`` command, or until the parent is gone; cameras are started and stopped
+    one by one as the main process asks (:class:`vigil.media.worker.StreamThreads`)."""
     send, clock = PipeSender(conn), SystemClock()
-    loops = []
-    for job in jobs:
+
+    def make(job: AnalysisJob) -> Loop:
         link = DetectorClient(job.detector_address, job.detector_key, job.camera_id) if job.detector_address else None
-        loops.append((f"analyse-{job.camera_id}", StreamAnalyser(job, factory(job, link), send, clock).run))
-    run_until_stopped(loops, log_level, join_s=10)
+        return StreamAnalyser(job, factory(job, link), send, clock).run
+
+    streams = StreamThreads(make, send, join_s=10)
+    streams.set(jobs, report=False)
+    run_until_stopped([], log_level, join_s=10, streams=streams, control=control)

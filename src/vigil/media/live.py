@@ -22,6 +22,7 @@ hand items over with ``call_soon_threadsafe``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections import deque
@@ -194,6 +195,23 @@ class LiveHub:
         finally:
             subscription._close()
             self._leave(channel, subscription)
+
+    def drop(self, camera_id: str) -> None:
+        """Stop the camera's readers and end its viewers' subscriptions (its settings changed: a viewer that
+        reconnects gets a reader on the new URL). Safe to call from any thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+
+        def drop() -> None:
+            for key, channel in list(self._channels.items()):
+                if key[0] == camera_id:
+                    self._stop(channel)
+                    for subscription in channel.subscribers:
+                        subscription._close()
+
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(drop)
 
     def streams(self) -> list[tuple[str, str]]:
         """The (camera, stream) pairs with a reader running (or in its grace period)."""

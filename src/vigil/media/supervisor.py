@@ -1,4 +1,5 @@
-"""Starts worker processes (recorders, analysers), restarts any that die (with back-off), stops them cleanly.
+"""Starts worker processes (recorders, analysers), restarts any that die (with back-off), stops them cleanly,
+and changes their streams while running (:meth:`WorkerSupervisor.update`, when the settings change).
 
 A worker is ``target(specs, conn, log_level, *extra_args)`` run in a spawned process; it sends its reports up
 its own pipe ``conn`` and stops on SIGTERM (see :mod:`vigil.media.worker`)."""
@@ -44,6 +45,16 @@ class _Worker:
     restart_at: float | None = None
     restarts: int = 0
     names: str = field(default="")
+    control: Any = None  # sending end of this worker's control pipe (None: the target takes no commands)
+    retiring: bool = False  # told to exit (no stream left): dropped, not restarted, once it has
+
+
+def _key(spec: Any) -> tuple[str, str]:
+    return (spec.camera_id, spec.stream)
+
+
+def _names(specs: Sequence[Any]) -> str:
+    return ",".join(f"{s.camera_id}/{s.stream}" for s in specs)
 
 
 class WorkerSupervisor:
@@ -57,11 +68,17 @@ class WorkerSupervisor:
         target: Callable[..., None] = worker_main,
         extra_args: tuple[Any, ...] = (),
         role: str = "recorder",
+        controllable: bool = True,
     ) -> None:
+        """``controllable``: the target takes a ``control`` pipe (keyword) and obeys ``set``/``exit`` commands
+        (:func:`vigil.media.worker.run_until_stopped`), so :meth:`update` changes streams without restarts."""
         self._target, self._extra_args, self._role = target, extra_args, role
+        self._controllable = controllable
+        self._update_lock = threading.Lock()
         self._conns_lock = threading.Lock()
-        self._workers = [_Worker(list(g), names=",".join(f"{s.camera_id}/{s.stream}" for s in g)) for g in groups if g]
+        self._workers = [_Worker(list(g), names=_names(g)) for g in groups if g]
         self._on_exit = on_exit
+        self._started = False
         self._max_delay = max_delay_s
         self._stopping = threading.Event()
         self._log_level = log_level
@@ -69,12 +86,72 @@ class WorkerSupervisor:
 
     @property
     def pids(self) -> list[int]:
-        return [w.process.pid for w in self._workers if w.process is not None and w.process.is_alive()]
+        with self._conns_lock:
+            workers = list(self._workers)
+        return [w.process.pid for w in workers if w.process is not None and w.process.is_alive()]
+
+    @property
+    def jobs(self) -> list[Any]:
+        """Every stream job the workers run (or will run once restarted)."""
+        with self._conns_lock:
+            return [s for w in self._workers for s in w.specs]
 
     def start(self) -> None:
-        for worker in self._workers:
+        self._started = True
+        for worker in list(self._workers):
             self._spawn(worker)
         self._monitor.start()
+
+    def update(self, jobs: Sequence[StreamJob], per_worker: int) -> list[Any]:
+        """Run ``jobs`` from now on, disturbing nothing else: a worker whose streams are all unchanged is not
+        touched; a worker with streams changed or gone is told its new list down its control pipe, and stops and
+        starts just those streams (each stopped one is reported as ``StreamStopped`` after its last segment);
+        a worker left with none exits; new streams get new workers of up to ``per_worker``. A worker that is down
+        meanwhile comes back with its new list. Returns the jobs that were stopped or restarted."""
+        wanted = {_key(j): j for j in jobs}
+        stopped: list[Any] = []
+        with self._update_lock:
+            with self._conns_lock:
+                placed: set[tuple[str, str]] = set()
+                told: list[_Worker] = []
+                for worker in self._workers:
+                    kept = [wanted[_key(s)] for s in worker.specs if _key(s) in wanted]
+                    placed.update(_key(s) for s in kept)
+                    if kept != worker.specs:
+                        stopped += [s for s in worker.specs if wanted.get(_key(s)) != s]
+                        worker.specs, worker.names = kept, _names(kept)
+                        worker.retiring = not kept
+                        told.append(worker)
+                added = [j for k, j in wanted.items() if k not in placed]
+                fresh = [_Worker(added[i : i + per_worker]) for i in range(0, len(added), per_worker)]
+                for worker in fresh:
+                    worker.names = _names(worker.specs)
+                self._workers.extend(fresh)
+                if not self._started:  # nothing runs yet: start() will start what is listed now
+                    self._workers = [w for w in self._workers if w.specs]
+                    return stopped
+            for worker in told:
+                self._tell(worker)
+            for worker in fresh:
+                self._spawn(worker)
+        return stopped
+
+    def _tell(self, worker: _Worker) -> None:
+        """Send a worker its new streams (or tell it to exit). A worker that cannot be told (it died, or its target
+        takes no commands) is stopped; the monitor restarts it with its new streams, or drops it."""
+        alive = worker.process is not None and worker.process.is_alive()
+        if not alive:
+            return  # the monitor restarts it with worker.specs (or drops it when retiring)
+        log.info("%s worker pid=%s: now %s", self._role, worker.process.pid, worker.names or "nothing (exits)")
+        try:
+            if worker.control is None:
+                raise OSError("this worker takes no commands")
+            worker.control.send(("set", list(worker.specs)))
+            if worker.retiring:
+                worker.control.send(("exit", None))
+        except (OSError, ValueError) as exc:
+            log.warning("%s worker pid=%s: restarting it for the change (%s)", self._role, worker.process.pid, exc)
+            worker.process.terminate()
 
     def receive(self, timeout_s: float) -> list[Message]:
         """Reports that arrived from any worker within ``timeout_s`` (an empty list if none)."""
@@ -107,14 +184,21 @@ class WorkerSupervisor:
 
     def _spawn(self, worker: _Worker) -> None:
         receiver, sender = _ctx.Pipe(duplex=False)
+        commands, control = _ctx.Pipe(duplex=False) if self._controllable else (None, None)
         worker.process = _ctx.Process(
             target=self._target,
-            args=(worker.specs, sender, self._log_level, *self._extra_args),
+            args=(list(worker.specs), sender, self._log_level, *self._extra_args),
+            kwargs={"control": commands} if commands is not None else {},
             name=f"vigil-{self._role}[{worker.names}]",
             daemon=False,
         )
         worker.process.start()
         sender.close()  # only the worker writes; its end closing tells us it died
+        if commands is not None:
+            commands.close()
+        if worker.control is not None:
+            worker.control.close()
+        worker.control = control
         with self._conns_lock:
             if worker.conn is not None:
                 worker.conn.close()
@@ -124,12 +208,21 @@ class WorkerSupervisor:
         log.info("%s worker pid=%s started for %s", self._role, worker.process.pid, worker.names)
 
     def _watch(self) -> None:
-        while not self._stopping.wait(0.5):
-            for worker in self._workers:
+        while not self._stopping.wait(0.2):
+            with self._conns_lock:
+                workers = list(self._workers)
+            for worker in workers:
                 self._check(worker)
 
     def _check(self, worker: _Worker) -> None:
         now = time.monotonic()
+        if worker.process is None:
+            return
+        if worker.retiring and not worker.process.is_alive():
+            with self._conns_lock:
+                self._workers.remove(worker)
+            log.info("%s worker pid=%s exited: no stream left in it", self._role, worker.process.pid)
+            return
         if worker.restart_at is not None:
             if now >= worker.restart_at and not self._stopping.is_set():
                 worker.restarts += 1
@@ -159,11 +252,13 @@ class WorkerSupervisor:
         self._stopping.set()
         if self._monitor.is_alive():
             self._monitor.join(5)
-        for worker in self._workers:
+        with self._conns_lock:
+            workers = list(self._workers)
+        for worker in workers:
             if worker.process is not None and worker.process.is_alive():
                 worker.process.terminate()  # SIGTERM: the worker closes its segments and exits
         deadline = time.monotonic() + timeout_s
-        for worker in self._workers:
+        for worker in workers:
             if worker.process is None:
                 continue
             worker.process.join(max(0.1, deadline - time.monotonic()))

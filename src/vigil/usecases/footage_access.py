@@ -10,7 +10,7 @@ whenever a page redraws: :class:`FootageGate` writes one entry per person, act, 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from vigil.config.models import CameraConfig, Config
@@ -31,8 +31,8 @@ _ACTION_WORDS = {
 
 
 class FootageGate:
-    def __init__(self, config: Config, audit: AuditLog, clock: Clock, repeat_s: float = REPEAT_S) -> None:
-        self._config, self._audit, self._clock = config, audit, clock
+    def __init__(self, config: Callable[[], Config], audit: AuditLog, clock: Clock, repeat_s: float = REPEAT_S) -> None:
+        self._config, self._audit, self._clock = config, audit, clock  # config: the one in force, when asked
         self._repeat_us = int(repeat_s * 1e6)
         self._recent: dict[tuple[Any, ...], int] = {}
         self._lock = threading.Lock()
@@ -49,7 +49,7 @@ class FootageGate:
         """The camera, if ``who`` may do ``action`` on it (over ``history`` for playback and export). Raises
         Forbidden, written to the audit log, otherwise. An unknown camera is NotFound for an admin and Forbidden
         for everyone else (a refusal does not tell whether a camera exists)."""
-        cam = self._config.camera(camera_id)
+        cam = self._config().camera(camera_id)
         if cam is None and who.may(Action.ADMIN):
             raise NotFound(f"no camera with id {camera_id!r}")
         if cam is None or not who.may_on(action, cam.id, cam.site, history):
@@ -60,7 +60,7 @@ class FootageGate:
 
     def cameras(self, who: Principal, action: Action) -> list[CameraConfig]:
         """The cameras ``who`` may do ``action`` on, in configuration order."""
-        return [c for c in self._config.cameras if who.may_on(action, c.id, c.site)]
+        return [c for c in self._config().cameras if who.may_on(action, c.id, c.site)]
 
     def require(self, who: Principal, action: Action, client: str, what: str) -> None:
         """A camera-less act (the audit log, users, settings): Forbidden, written down, unless the role allows."""
@@ -91,7 +91,7 @@ class FootageGate:
     # --- reasons and the record --------------------------------------------------------------------------
     def reason(self, action: AuditAction, reason: str | None) -> str:
         """The reason, trimmed; InvalidRequest when the site requires one for this act and none was given."""
-        return require_reason(action, reason or "", self._config.security.require_reason_for)
+        return require_reason(action, reason or "", self._config().security.require_reason_for)
 
     def witness(
         self,

@@ -38,6 +38,12 @@ class RecorderReports:
                 )
             self._state[(camera_id, stream)] = (False, now_us)
 
+    def mark_stopped(self, stream: tuple[str, str], now_us: int, cause: GapCause, detail: str) -> None:
+        """A recorder stopped on purpose (a settings change): the time from its last segment is a gap."""
+        last = self._catalog.last_segment(*stream)
+        self._catalog.open_gap(*stream, last.end_us if last is not None else now_us, cause, detail)
+        self._state[stream] = (False, now_us)
+
     def handle(self, msg: Message) -> None:
         if isinstance(msg, SegmentClosed):
             # the gap ends where footage resumes (the first segment may start before the connection was

@@ -1,7 +1,8 @@
 import { $, api, t } from "./common.js";
 
 const next = new URLSearchParams(location.search).get("next") || "/";
-const safeNext = next.startsWith("/") && !next.startsWith("//") ? next : "/";
+// the page asked for, with its #fragment (kept by the browser across the redirect to this page)
+const safeNext = (next.startsWith("/") && !next.startsWith("//") ? next : "/") + location.hash;
 
 $("login-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
