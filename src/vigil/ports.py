@@ -18,6 +18,7 @@ from vigil.domain.records import (
     SessionRecord,
     TokenRecord,
     UserRecord,
+    WallGroup,
 )
 from vigil.domain.reports import Message
 from vigil.domain.retention import StoredSegment
@@ -298,3 +299,17 @@ class ConfigStore(Protocol):
     def revision(self) -> str:
         """The revision as it is now (cheap: called often to notice edits made by hand)."""
         ...
+
+
+class WallGroupStore(Protocol):
+    """The live wall's camera groups (``vigil.storage.wall_groups``)."""
+
+    def groups(self, owner: str) -> list[WallGroup]:
+        """The owner's own groups and every shared one, by name."""
+        ...
+
+    def save(self, group: WallGroup) -> None:
+        """Add the group, or replace the owner's group of that name."""
+        ...
+
+    def remove(self, owner: str, name: str) -> bool: ...

@@ -45,6 +45,7 @@ from vigil.storage.accounts import SqlAccounts
 from vigil.storage.audit_log import SqlAuditLog, audit_anchor_path
 from vigil.storage.catalog import SqlCatalog, sqlite_url
 from vigil.storage.segment_store import LocalSegmentStore
+from vigil.storage.wall_groups import SqlWallGroups
 from vigil.usecases.accounts import Accounts
 from vigil.usecases.analysis_reports import AnalysisReports
 from vigil.usecases.event_bus import EventBus, EventPublished
@@ -53,6 +54,7 @@ from vigil.usecases.recorder_reports import RecorderReports
 from vigil.usecases.recovery import RecoveryReport, recover
 from vigil.usecases.retention import RetentionSweeper
 from vigil.usecases.settings import SettingsEditor
+from vigil.usecases.wall_groups import WallGroups
 
 log = logging.getLogger(__name__)
 CLIP_CACHE_MAX_AGE_S = 3600
@@ -601,6 +603,7 @@ class Vigil:
             live=self.live,
             settings=self.settings,
             picture=self.picture,
+            wall_groups=WallGroups(SqlWallGroups(self.catalog), self.clock),
         )
 
     def app(self) -> Any:

@@ -22,6 +22,7 @@ from vigil.domain.access import Grant
 from vigil.domain.timeutil import iso_from_us
 from vigil.media.simulator import RtspSimulator
 from vigil.runtime import Vigil
+from vigil.storage.wall_groups import SqlWallGroups
 
 pytestmark = requires_chromium
 SCREENS = Path(__file__).resolve().parents[2] / "build" / "screens"
@@ -285,3 +286,27 @@ def test_the_other_pages_render_and_the_audit_log_shows_the_reasons(browser: Any
     shot(auditor, "audit")
     acts = set(auditor.eval_on_selector_all("#audit tbody tr", "rows => rows.map(r => r.dataset.action)"))
     assert "playback" in acts
+
+
+def test_a_wall_group_is_kept_on_the_server_and_shown_in_another_browser(browser: Any, site: Site) -> None:
+    site.user("olga", "operator", [Grant()])
+    page = log_in(browser, site, "olga")
+    page.wait_for_selector(".tile video")
+    page.click("#save-group")
+    page.fill("#group-name", "Back gate")
+    page.select_option("#group-layout", "1")
+    page.uncheck("#group-cameras input[value=door]")
+    assert page.is_hidden("#group-shared")  # only admins share groups
+    shot(page, "wall-group-dialog")
+    page.click("#group-form button[type=submit]")
+    page.wait_for_function("() => document.querySelectorAll('.tile').length === 1")
+    assert page.eval_on_selector_all(".tile", "els => els.map(e => e.dataset.camera)") == ["yard"]
+    other = log_in(browser, site, "olga")  # a new browser context: nothing kept in its storage
+    other.wait_for_selector("#group option:nth-child(2)", state="attached")
+    other.select_option("#group", label="Back gate")
+    other.wait_for_function("() => document.querySelectorAll('.tile').length === 1")
+    assert other.input_value("#layout") == "1"
+    other.once("dialog", lambda dialog: dialog.accept())
+    other.click("#delete-group")
+    other.wait_for_function("() => document.querySelectorAll('#group option').length === 1")
+    assert SqlWallGroups(site.node.catalog).groups("olga") == []

@@ -14,8 +14,10 @@ from vigil.storage.audit_log import SqlAuditLog
 from vigil.storage.catalog import SqlCatalog
 from vigil.storage.config_file import YamlConfigFile
 from vigil.storage.segment_store import LocalSegmentStore
+from vigil.storage.wall_groups import SqlWallGroups
 from vigil.usecases.accounts import Accounts
 from vigil.usecases.settings import SettingsEditor
+from vigil.usecases.wall_groups import WallGroups
 
 
 def no_clips(camera_id: str, stream: str, start_us: int, end_us: int) -> ClipFile:
@@ -35,6 +37,7 @@ def api_deps(
     accounts = Accounts(SqlAccounts(catalog), Argon2Passwords(), clock)
     audit = SqlAuditLog(catalog, root / "audit.head")
     in_force = ConfigInForce(config)
+    extra.setdefault("wall_groups", WallGroups(SqlWallGroups(catalog), clock))
     if config_file is not None:
         extra["settings"] = SettingsEditor(YamlConfigFile(config_file), in_force, audit, clock, str(config_file))
     return ApiDeps(

@@ -37,3 +37,15 @@ def test_language_choice() -> None:
     assert pick_language(None, "zh-CN,zh;q=0.9,en;q=0.8") == "zh"
     assert pick_language(None, "fr-FR, en;q=0.5") == "en"
     assert pick_language("xx", "") == "en"
+
+
+def test_script_strings_are_found_inside_template_literals_but_not_in_comments(tmp_path) -> None:
+    from vigil.api.i18n import script_strings
+
+    js = tmp_path / "x.js"
+    js.write_text(
+        '// t("a comment") is not a message\n'
+        'const a = `${t("In a template")} ${n}`;\n'
+        "const b = t('Single \\'quoted\\''), c = t(\"Two\\nlines\");\n"
+    )
+    assert list(script_strings(js)) == [(2, "In a template"), (3, "Single 'quoted'"), (3, "Two\nlines")]

@@ -23,6 +23,7 @@ from vigil.api.live_routes import live_router
 from vigil.api.pages import WEB, page_router
 from vigil.api.session_routes import session_router
 from vigil.api.settings_routes import settings_router
+from vigil.api.wall_routes import wall_router
 from vigil.domain.errors import ErrorKind
 from vigil.usecases.footage_access import FootageGate
 
@@ -125,7 +126,7 @@ def create_app(deps: ApiDeps) -> FastAPI:
 
     describe_errors(app)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
-    routers = (session_router, camera_router, event_router, live_router, admin_router, settings_router, page_router)
-    for router in routers:
+    routers = (session_router, camera_router, event_router, live_router, wall_router, admin_router, settings_router)
+    for router in (*routers, page_router):
         app.include_router(router(api))
     return app

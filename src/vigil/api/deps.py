@@ -12,6 +12,7 @@ from vigil.ports import AuditLog, Catalog, Clock, LiveFeed, SegmentStore
 from vigil.usecases.accounts import Accounts
 from vigil.usecases.event_bus import EventBus
 from vigil.usecases.settings import SettingsEditor
+from vigil.usecases.wall_groups import WallGroups
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,7 @@ class ApiDeps:
     live: LiveFeed | None = None  # live video for viewers; None when live view is off
     settings: SettingsEditor | None = None  # None: started without a configuration file, settings are read-only
     picture: PictureTaker | None = None  # None: no pictures (the settings page draws on a blank)
+    wall_groups: WallGroups | None = None  # the live wall's camera groups
 
     @property
     def config(self) -> Config:

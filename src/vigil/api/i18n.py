@@ -9,7 +9,9 @@ catalogs; a test fails when a string has no Chinese translation.
 
 from __future__ import annotations
 
+import ast
 import io
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -69,19 +71,38 @@ def source_files() -> Iterator[tuple[Path, str]]:
         yield path, "javascript"
 
 
+_SCRIPT_CALL = re.compile(r"""\bt\(\s*("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""")
+
+
+def script_strings(path: Path) -> Iterator[tuple[int, str]]:
+    """``(line, message)`` of every ``t("...")`` in a JavaScript module, wherever it stands (Babel's JavaScript
+    lexer misses calls inside template literals, so a plain pattern is used: messages are string literals)."""
+    text = path.read_text(encoding="utf-8")
+    for match in _SCRIPT_CALL.finditer(text):
+        if "//" in text[text.rfind("\n", 0, match.start()) + 1 : match.start()]:
+            continue  # in a comment
+        message = ast.literal_eval(match.group(1))
+        if isinstance(message, str) and message:
+            yield text.count("\n", 0, match.start()) + 1, message
+
+
 def extract_messages() -> dict[str, list[str]]:
     """Every message id in the console's sources, with where it is used (``file:line``)."""
     found: dict[str, list[str]] = {}
     for path, method in source_files():
-        keywords = {"_": None, "gettext": None, "ngettext": (1, 2)} if method != "javascript" else {"t": None}
-        options = {"extensions": "jinja2.ext.i18n"} if method != "javascript" else {}
+        where = str(path.relative_to(WEB))
+        if method == "javascript":
+            for lineno, msgid in script_strings(path):
+                found.setdefault(msgid, []).append(f"{where}:{lineno}")
+            continue
+        keywords = {"_": None, "gettext": None, "ngettext": (1, 2)}
         for lineno, message, _comments, _context in extract_from_file(
-            method, str(path), keywords=keywords, options=options
+            method, str(path), keywords=keywords, options={"extensions": "jinja2.ext.i18n"}
         ):
             ids = message if isinstance(message, tuple) else (message,)
             for msgid in ids:
                 if msgid:
-                    found.setdefault(msgid, []).append(f"{path.relative_to(WEB)}:{lineno}")
+                    found.setdefault(msgid, []).append(f"{where}:{lineno}")
     return found
 
 
@@ -89,11 +110,9 @@ def extract_messages() -> dict[str, list[str]]:
 def script_messages(language: str) -> dict[str, str]:
     """The translations the JavaScript modules use (``t("...")``), for the page to carry."""
     trans = translations(language)
-    out: dict[str, str] = {}
-    for path, method in source_files():
-        if method != "javascript":
-            continue
-        for _lineno, message, _c, _ctx in extract_from_file(method, str(path), keywords={"t": None}):
-            if isinstance(message, str) and message:
-                out[message] = trans.gettext(message)
-    return out
+    return {
+        message: trans.gettext(message)
+        for path, method in source_files()
+        if method == "javascript"
+        for _line, message in script_strings(path)
+    }

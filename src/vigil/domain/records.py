@@ -121,6 +121,18 @@ class UserRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class WallGroup:
+    """A named, ordered set of cameras for the live wall, with its layout (tiles: 1, 4, 9 or 16)."""
+
+    owner: str
+    name: str
+    cameras: tuple[str, ...]
+    layout: int
+    shared: bool  # offered to every user (each sees only the cameras they may watch)
+    updated_us: int
+
+
+@dataclass(frozen=True, slots=True)
 class GrantRecord:
     username: str
     camera_id: str | None

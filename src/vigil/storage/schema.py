@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 
@@ -196,6 +197,20 @@ event_reviews = Table(
     Column("event_id", Integer, ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
     Column("username", String(64), primary_key=True),  # who marked the event reviewed
     Column("at_us", BigInteger, nullable=False),  # when (the first mark; marking again changes nothing)
+)
+
+# --- the live wall's camera groups (revision 0006) -----------------------------------------------------------
+wall_groups = Table(
+    "wall_groups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("owner", String(64), nullable=False),  # the user who made it
+    Column("name", String(100), nullable=False),
+    Column("cameras", JSON, nullable=False),  # list of camera ids, in the order the wall shows them
+    Column("layout", Integer, nullable=False),  # tiles: 1, 4, 9 or 16
+    Column("shared", Boolean, nullable=False),  # offered to every user (each sees only the cameras they may)
+    Column("updated_us", BigInteger, nullable=False),
+    UniqueConstraint("owner", "name", name="uq_wall_groups_owner_name"),
 )
 
 EVENTS_FTS = "events_fts"

@@ -1,16 +1,18 @@
 // The live wall: the cameras the user may watch, in a 1/2x2/3x3/4x4 grid, each playing live video (fMP4 over a
-// WebSocket into Media Source Extensions, no transcoding). Click a tile to enlarge it; groups are saved per user
-// in this browser.
-import { $, api, el, page, t } from "./common.js";
+// WebSocket into Media Source Extensions, no transcoding). Click a tile to enlarge it. Groups (named sets of
+// cameras with a layout) are kept on the server: the user's own, and shared ones an admin offers to everyone.
+import { $, api, el, may, page, t } from "./common.js";
 import { playLive } from "./live.js";
 
-const groupsKey = `vigil.groups.${page.user}`;
+const oldGroupsKey = `vigil.groups.${page.user}`; // groups this browser kept before they moved to the server
 const layoutKey = `vigil.layout.${page.user}`;
 let cameras = [];
+let groups = []; // from /api/v1/wall/groups
 const tiles = new Map(); // camera id -> { figure, player }
 let enlarged = null;
 
-const loadGroups = () => JSON.parse(localStorage.getItem(groupsKey) || "{}");
+const groupKey = (g) => `${g.owner}/${g.name}`;
+const currentGroup = () => groups.find((g) => groupKey(g) === $("group").value);
 
 function wsUrl(id) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -18,8 +20,9 @@ function wsUrl(id) {
 }
 
 function shown() {
-  const group = loadGroups()[$("group").value];
-  const chosen = group ? cameras.filter((c) => group.includes(c.id)) : cameras;
+  const group = currentGroup();
+  const byId = Object.fromEntries(cameras.map((c) => [c.id, c]));
+  const chosen = group ? group.cameras.map((id) => byId[id]).filter(Boolean) : cameras;
   return enlarged ? chosen.filter((c) => c.id === enlarged) : chosen.slice(0, Number($("layout").value));
 }
 
@@ -88,38 +91,84 @@ async function refreshStatus() {
   } catch (err) { /* the next refresh tries again */ }
 }
 
-function fillGroups() {
-  const groups = loadGroups();
-  const chosen = $("group").value;
-  $("group").replaceChildren(new Option(t("All my cameras"), ""), ...Object.keys(groups).sort().map((g) => new Option(g, g)));
-  $("group").value = groups[chosen] ? chosen : "";
-  $("delete-group").hidden = !$("group").value;
+async function loadGroups(select) {
+  groups = (await api("/api/v1/wall/groups")).items;
+  const chosen = select ?? $("group").value;
+  const label = (g) => (g.mine ? g.name : `${g.name} (${g.owner})`) + (g.shared ? ` · ${t("shared")}` : "");
+  $("group").replaceChildren(new Option(t("All my cameras"), ""), ...groups.map((g) => new Option(label(g), groupKey(g))));
+  $("group").value = groups.some((g) => groupKey(g) === chosen) ? chosen : "";
+  const group = currentGroup();
+  $("delete-group").hidden = !(group && (group.mine || may("admin")));
+}
+
+// Groups this browser kept before they were kept on the server are saved there once.
+async function moveOldGroups() {
+  const old = JSON.parse(localStorage.getItem(oldGroupsKey) || "null");
+  if (!old) return;
+  const ids = new Set(cameras.map((c) => c.id));
+  for (const [name, list] of Object.entries(old)) {
+    const kept = list.filter((id) => ids.has(id));
+    if (kept.length) await api(`/api/v1/wall/groups/${encodeURIComponent(name)}`, { method: "PUT", body: { cameras: kept, layout: Number($("layout").value) } }).catch(() => null);
+  }
+  localStorage.removeItem(oldGroupsKey);
+}
+
+function editGroup() {
+  const group = currentGroup();
+  const picked = new Set(group ? group.cameras : shown().map((c) => c.id));
+  $("group-name").value = group && group.mine ? group.name : "";
+  $("group-layout").value = group ? String(group.layout) : $("layout").value;
+  $("group-shared").checked = Boolean(group && group.shared);
+  $("group-shared").parentElement.hidden = !may("admin");
+  $("group-cameras").replaceChildren(...cameras.map((c) => el("label", { className: "check" },
+    el("input", { type: "checkbox", value: c.id, checked: picked.has(c.id) }), c.name)));
+  $("group-result").textContent = "";
+  $("group-dialog").showModal();
+}
+
+async function saveGroup(ev) {
+  ev.preventDefault();
+  const name = $("group-name").value.trim();
+  const ids = [...$("group-cameras").querySelectorAll("input:checked")].map((i) => i.value);
+  try {
+    const body = { cameras: ids, layout: Number($("group-layout").value), shared: $("group-shared").checked };
+    const saved = await api(`/api/v1/wall/groups/${encodeURIComponent(name)}`, { method: "PUT", body });
+    $("group-dialog").close();
+    await loadGroups(groupKey(saved));
+    $("layout").value = String(saved.layout);
+    enlarged = null;
+    render();
+  } catch (err) {
+    $("group-result").textContent = err.message;
+  }
 }
 
 $("layout").value = localStorage.getItem(layoutKey) || "4";
 $("layout").addEventListener("change", () => { localStorage.setItem(layoutKey, $("layout").value); enlarged = null; render(); });
-$("group").addEventListener("change", () => { enlarged = null; $("delete-group").hidden = !$("group").value; render(); });
-$("save-group").addEventListener("click", () => {
-  const name = window.prompt(t("Name of the group:"));
-  if (!name) return;
-  const groups = loadGroups();
-  groups[name.trim()] = shown().map((c) => c.id);
-  localStorage.setItem(groupsKey, JSON.stringify(groups));
-  fillGroups();
-  $("group").value = name.trim();
+$("group").addEventListener("change", () => {
+  enlarged = null;
+  const group = currentGroup();
+  $("delete-group").hidden = !(group && (group.mine || may("admin")));
+  if (group) $("layout").value = String(group.layout);
+  render();
 });
-$("delete-group").addEventListener("click", () => {
-  const groups = loadGroups();
-  delete groups[$("group").value];
-  localStorage.setItem(groupsKey, JSON.stringify(groups));
-  fillGroups();
+$("save-group").addEventListener("click", editGroup);
+$("group-form").addEventListener("submit", saveGroup);
+$("group-cancel").addEventListener("click", () => $("group-dialog").close());
+$("delete-group").addEventListener("click", async () => {
+  const group = currentGroup();
+  if (!group || !window.confirm(t("Delete the group %(name)s?", { name: group.name }))) return;
+  const q = group.mine ? "" : `?owner=${encodeURIComponent(group.owner)}`;
+  await api(`/api/v1/wall/groups/${encodeURIComponent(group.name)}${q}`, { method: "DELETE" });
+  await loadGroups("");
   render();
 });
 
 (async () => {
   const listed = await api("/api/v1/cameras?limit=1000");
   cameras = listed.items.filter((c) => c.enabled && c.may.includes("live"));
-  fillGroups();
+  await moveOldGroups();
+  await loadGroups();
   render();
   refreshStatus();
   setInterval(refreshStatus, 5000);
