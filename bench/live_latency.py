@@ -8,9 +8,14 @@ Parts (``--parts``, default all):
 - ``hub``: N cameras (``--streams``, 16) watched through one :class:`LiveHub` in this process, each by
   ``--viewers`` viewers that read and discard: subscribe -> first fragment (cold), and this process's CPU per
   stream (the readers, the remuxing and the fan-out; no WebSocket).
-- ``browser``: the same N cameras as a wall of N tiles in Debian's Chromium (``live.js`` served by the
-  test app ``tests/support/live_app.py``): frames shown per second per tile, how far each tile plays behind its
-  newest buffered frame, and the CPU of Chromium and of the server process.
+- ``browser``: a wall of N tiles in Debian's Chromium (``live.js`` served by the test app
+  ``tests/support/live_app.py``): frames shown per second per tile, how far each tile plays behind its newest
+  buffered frame, and the CPU of Chromium and of the server process. ``--clocks`` of the N tiles (4) are clock
+  cameras, whose picture carries the time it was made (x264, zero latency; ``vigil.media.clock_code``): each frame
+  such a tile shows is read back in the page, giving **glass-to-glass** delay, from the frame's making to its
+  display (encode, RTSP, Vigil's reader and remuxer, the WebSocket, MSE, decode, compositing). The baseline in
+  the same window: the same clock camera read straight by FFmpeg (PyAV, low-delay options) and decoded in this
+  process, i.e. what encode, RTSP and decode alone cost.
 
 The cameras are one GStreamer RTSP simulator serving one clip on N mounts: the real
 ``../shared/data/intel-samples/car-detection.mp4`` re-encoded to 640x360 (a camera's sub stream; 12.5 fps),
@@ -27,10 +32,13 @@ import json
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+
+import av
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
@@ -40,6 +48,7 @@ sys.path.insert(0, str(HERE))
 from schedstat import cpu_seconds  # noqa: E402
 
 from vigil.domain.timestamps import TimestampRepairer  # noqa: E402
+from vigil.media.clock_code import read_clock  # noqa: E402
 from vigil.media.fmp4 import LIVE_OPTIONS, Fmp4Remuxer  # noqa: E402
 from vigil.media.live import LiveHub, LiveLimits  # noqa: E402
 from vigil.media.live_reader import QUICK_PROBE  # noqa: E402
@@ -195,6 +204,29 @@ def _pid() -> int:
 
 
 # --- browser ------------------------------------------------------------------------------------------
+def _direct_clock(url: str, stop: threading.Event, started: threading.Event, delays: list[int]) -> None:
+    """Read a clock camera straight with FFmpeg and note each frame's delay once ``started`` is set."""
+    with av.open(url, options={"rtsp_transport": "tcp", **QUICK_PROBE}, timeout=10) as container:
+        for frame in container.decode(container.streams.video[0]):
+            now_ms = time.time_ns() // 1_000_000
+            if stop.is_set():
+                return
+            written = read_clock(frame.to_ndarray(format="gray"), now_ms)
+            if started.is_set() and written is not None:
+                delays.append(now_ms - written)
+
+
+def _spread(values: list[float]) -> dict[str, Any]:
+    if not values:
+        return {"n": 0}
+    return {
+        "n": len(values),
+        "p50_ms": round(pct(values, 0.5)),
+        "p95_ms": round(pct(values, 0.95)),
+        "max_ms": round(max(values)),
+    }
+
+
 def bench_browser(sim: RtspSimulator, cameras: list[str], settle: float, seconds: float) -> dict[str, Any]:
     chromium = Path("/usr/bin/chromium")
     try:
@@ -209,14 +241,21 @@ def bench_browser(sim: RtspSimulator, cameras: list[str], settle: float, seconds
     args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
     args += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
     args += ["--autoplay-policy=no-user-gesture-required"]
-    prefix = cameras[0][:-2]
     app = make_app(lambda camera, stream: sim.url(camera), LiveLimits(grace_s=1.0), SentLog())
+    clocks = [c for c in cameras if c.startswith("clock")]
+    stop, started, direct = threading.Event(), threading.Event(), []
+    baseline = None
+    if clocks:
+        baseline = threading.Thread(target=_direct_clock, args=(sim.url(clocks[0]), stop, started, direct), daemon=True)
+        baseline.start()
     with serve(app) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(chromium), args=args)
         try:
             page = browser.new_page(viewport={"width": 1300, "height": 760})
-            page.goto(f"{base}/?camera={prefix}&stream=sub&tiles={len(cameras)}")
+            page.goto(f"{base}/?names={','.join(cameras)}&stream=sub")
             time.sleep(settle)
+            glass0 = page.evaluate("window.tiles.map(t => t.glass.length)")
+            started.set()
             me = psutil.Process()
             browsers = [p.pid for p in me.children(recursive=True) if "chrom" in p.name().lower()]
             frames0 = page.evaluate("window.tiles.map(t => t.frames.length)")
@@ -231,8 +270,14 @@ def bench_browser(sim: RtspSimulator, cameras: list[str], settle: float, seconds
             first = page.evaluate(
                 "window.tiles.map(t => (t.states.find(s => s.state === 'playing') || {}).firstFrameMs ?? null)"
             )
+            glass = page.evaluate("window.tiles.map(t => t.glass)")
+            unread = page.evaluate("window.tiles.reduce((n, t) => n + t.unread, 0)")
         finally:
             browser.close()
+            stop.set()
+    if baseline is not None:
+        baseline.join(5)
+    shown_glass = [ms for tile, skip in zip(glass, glass0, strict=True) for ms in tile[skip:]]
     wall = wall1 - wall0
     fps = [(b - a) / wall for a, b in zip(frames0, frames1, strict=True)]
     shown = [lag for lag in lags if lag is not None]
@@ -242,13 +287,20 @@ def bench_browser(sim: RtspSimulator, cameras: list[str], settle: float, seconds
         "tiles_playing": len(started),
         "first_frame_ms_median": round(statistics.median(started)) if started else None,
         "first_frame_ms_max": max(started) if started else None,
+        "first_frame_ms_clock_tiles": [ms for name, ms in zip(cameras, first, strict=True) if name in clocks],
         "frames_shown_per_s_per_tile_median": round(statistics.median(fps), 1),
         "frames_shown_per_s_per_tile_min": round(min(fps), 1),
         "behind_newest_frame_s_median": round(statistics.median(shown), 3) if shown else None,
         "behind_newest_frame_s_max": round(max(shown), 3) if shown else None,
         "chromium_cpu_pct": round((cpu1 - cpu0) / wall * 100, 1),
         "server_cpu_pct": round((server1 - server0) / wall * 100, 1),
+        "clock_tiles": len(clocks),
+        "glass_to_glass": _spread(shown_glass),
+        "glass_frames_unread": unread,
+        "direct_ffmpeg_decode": _spread([float(d) for d in direct]),
     }
+    if shown_glass and direct:
+        result["glass_added_by_vigil_and_browser_p50_ms"] = round(pct(shown_glass, 0.5) - pct(direct, 0.5))
     print(f"browser: {result}", flush=True)
     return result
 
@@ -260,15 +312,18 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=16, help="cameras for the hub and browser parts")
     parser.add_argument("--viewers", type=int, default=1, help="viewers per camera in the hub part")
     parser.add_argument("--clip", type=Path, default=None, help="an H.264 MP4 to serve instead of the default")
+    parser.add_argument("--clocks", type=int, default=4, help="of the browser's tiles, how many are clock cameras")
     opts = parser.parse_args()
     parts = [p for p in opts.parts.split(",") if p]
     seconds, settle, runs = (4.0, 2.0, 2) if opts.quick else (15.0, 4.0, 5)
     clip = prepare_clip(opts.clip)
     cameras = [f"cam{i:02d}" for i in range(1, opts.streams + 1)]
     mounts = {"probe": clip} | {camera: clip for camera in cameras}
+    clocks = [f"clock{i:02d}" for i in range(1, min(opts.clocks, opts.streams) + 1)]
+    wall = clocks + cameras[: opts.streams - len(clocks)]
     result: dict[str, Any] = {"clip": str(clip)}
     with tempfile.TemporaryDirectory() as tmp:
-        sim = RtspSimulator(mounts, log_path=Path(tmp) / "simulator.log")
+        sim = RtspSimulator(mounts, log_path=Path(tmp) / "simulator.log", clocks=clocks)
         with sim:
             if "probe" in parts:
                 result["probe"] = bench_probe(sim.url("probe"), runs)
@@ -277,7 +332,7 @@ def main() -> None:
             if "hub" in parts:
                 result["hub"] = bench_hub(sim, cameras, opts.viewers, settle, seconds)
             if "browser" in parts:
-                result["browser"] = bench_browser(sim, cameras, settle, seconds)
+                result["browser"] = bench_browser(sim, wall, settle, seconds)
     print(json.dumps(result))
 
 

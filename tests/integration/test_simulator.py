@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 
 from support.media import SHARED_DATA, SYNTHETIC_DURATION_S, SYNTHETIC_FPS, requires_shared_data
@@ -196,3 +197,27 @@ def test_old_pets_clip_is_transcoded_once_and_served(rtsp_simulator, tmp_path: P
     reading = read_rtsp(simulator.url("pets"), 2.5)
     assert reading.codec == "h264" and (reading.width, reading.height) == (768, 576)
     assert reading.keyframes >= 1
+
+
+def test_a_clock_camera_shows_the_time_its_frames_were_made(tmp_path):
+    """The clock camera's picture, read through real RTSP and FFmpeg's decoder, gives times within a second of
+    now that advance with the frames: what the glass-to-glass benchmark relies on."""
+    from vigil.media.clock_code import read_clock
+
+    with RtspSimulator({}, clocks=["clock"], log_path=tmp_path / "sim.log") as sim:
+        readings = []
+        with av.open(sim.url("clock"), options={"rtsp_transport": "tcp", "timeout": OPEN_TIMEOUT_US}) as c:
+            for frame in c.decode(c.streams.video[0]):
+                now_ms = time.time_ns() // 1_000_000
+                written = read_clock(frame.to_ndarray(format="gray"), now_ms)
+                assert written is not None, "every frame of a clock camera reads"
+                readings.append((now_ms, written))
+                if len(readings) == 75:
+                    break
+    assert (frame.width, frame.height) == (640, 360)
+    # the first second was buffered while FFmpeg probed the stream; after that, frames are read as they come
+    delays = [now - written for now, written in readings[-25:]]
+    assert all(-5 <= d < 300 for d in delays), delays  # made before it was read, and just before
+    written = [w for _, w in readings]
+    assert written == sorted(written) and 2500 <= written[-1] - written[0] <= 3500  # 74 frames at 25 fps
+    assert read_clock(np.full((360, 640), 128, np.uint8), 0) is None  # a plain picture is no clock

@@ -32,24 +32,50 @@ PAGE = """<!doctype html>
 <canvas id="canvas" width="160" height="90"></canvas>
 <script type="module">
 import { playLive } from "/static/live.js";
-// ?camera=cam&stream=main plays one tile (id "video"); &tiles=16 plays cam01..cam16, one tile each.
+// ?camera=cam&stream=main plays one tile (id "video"); &tiles=16 plays cam01..cam16, one tile each;
+// &names=a,b,c plays those cameras. Tiles of cameras named clock* read the time written in each frame they show
+// (vigil.media.clock_code's blocks) into tile.glass: milliseconds from the frame's making to its display.
 const params = new URLSearchParams(location.search);
 const camera = params.get("camera") || "cam", stream = params.get("stream") || "main";
 const count = Number(params.get("tiles") || 1);
+const names = params.get("names") ? params.get("names").split(",") : null;
 const t0 = performance.now();
+const reader = document.createElement("canvas");
+reader.width = 320; reader.height = 180;
+const readerContext = reader.getContext("2d", { willReadFrequently: true });
+function writtenMs(video, shownMs) {
+  readerContext.drawImage(video, 0, 0, 320, 180);
+  const rows = [readerContext.getImageData(0, 10, 320, 1).data, readerContext.getImageData(0, 30, 320, 1).data];
+  let value = 0;
+  for (let i = 0; i < 32; i++) {
+    const x = (i * 10 + 5) * 4;
+    const bit = rows[0][x] > 128, inverse = rows[1][x] > 128;
+    if (bit === inverse) return null;
+    value = value * 2 + (bit ? 1 : 0);
+  }
+  const wrap = 2 ** 32;
+  let full = shownMs - (shownMs % wrap) + value;
+  if (full - shownMs > wrap / 2) full -= wrap; else if (shownMs - full > wrap / 2) full += wrap;
+  return full;
+}
 window.tiles = [];
-for (let i = 0; i < count; i++) {
-  const name = count > 1 ? camera + String(i + 1).padStart(2, "0") : camera;
+for (let i = 0; i < (names ? names.length : count); i++) {
+  const name = names ? names[i] : count > 1 ? camera + String(i + 1).padStart(2, "0") : camera;
   const video = document.createElement("video");
   if (i === 0) video.id = "video";
   document.body.append(video);
-  const tile = { states: [], frames: [], video };
+  const tile = { name, states: [], frames: [], glass: [], unread: 0, video };
   window.tiles.push(tile);
   tile.player = playLive(video, `ws://${location.host}/live/${name}/${stream}`, {
     onState: (state, detail, info) => tile.states.push({ state, detail, atMs: performance.now() - t0, ...info }),
   });
   const frame = (now, metadata) => {
     tile.frames.push({ mediaTime: metadata.mediaTime, shownAtMs: Date.now() + (now - performance.now()) });
+    if (name.startsWith("clock")) {
+      const shownMs = performance.timeOrigin + metadata.expectedDisplayTime;
+      const written = writtenMs(video, shownMs);
+      if (written === null) tile.unread += 1; else tile.glass.push(shownMs - written);
+    }
     video.requestVideoFrameCallback(frame);
   };
   video.requestVideoFrameCallback(frame);

@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Self
@@ -47,15 +47,21 @@ class RtspSimulator:
         password: str | None = None,
         log_path: Path | None = None,
         python: str = "/usr/bin/python3",
+        clocks: Sequence[str] = (),
     ) -> None:
-        if not mounts:
+        """``clocks``: mounts of live cameras whose picture carries the time it was made (see
+        ``simulator_server.py``; ``vigil.media.clock_code`` reads it back)."""
+        if not mounts and not clocks:
             raise ValueError("at least one mount is needed")
-        for name in mounts:
+        if set(mounts) & set(clocks):
+            raise ValueError("a mount is given twice")
+        for name in [*mounts, *clocks]:
             if not _MOUNT_NAME.match(name):
                 raise ValueError(f"mount name must match [A-Za-z0-9_.-]+: {name!r}")
         if (username is None) != (password is None):
             raise ValueError("username and password go together")
         self._mounts = {name: Path(path) for name, path in mounts.items()}
+        self._clocks = list(clocks)
         self._host = host
         self._port = port
         self._auto_port = port == 0
@@ -90,7 +96,7 @@ class RtspSimulator:
 
     def url(self, name: str, *, with_credentials: bool = False) -> str:
         """``rtsp://host:port/name``; with the credentials in it when asked and configured."""
-        if name not in self._mounts:
+        if name not in self._mounts and name not in self._clocks:
             raise KeyError(f"no mount named {name!r}")
         if self._port == 0:
             raise RuntimeError("the port is not known before start()")
@@ -101,7 +107,7 @@ class RtspSimulator:
 
     @property
     def urls(self) -> dict[str, str]:
-        return {name: self.url(name) for name in self._mounts}
+        return {name: self.url(name) for name in [*self._mounts, *self._clocks]}
 
     def start(self, timeout_s: float = 10.0) -> None:
         """Start the server and wait until it listens. A no-op when it is already running."""
@@ -161,6 +167,8 @@ class RtspSimulator:
         command = [self._python, str(SERVER_SCRIPT), "--host", self._host, "--port", str(self._port)]
         for name, path in self._mounts.items():
             command += ["--mount", f"{name}={path.resolve()}"]
+        for name in self._clocks:
+            command += ["--clock", name]
         if self._username is not None and self._password is not None:
             command += ["--username", self._username, "--password", self._password]
         return [*command, "--exit-with-parent"]

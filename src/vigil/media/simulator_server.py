@@ -11,6 +11,11 @@ keeps growing across loop boundaries. The media is published as not seekable (cl
 client's ``PLAY Range: npt=0-`` never rewinds the stream under the other clients: like a live camera, a
 late client joins the stream where it is.
 
+Each ``--clock NAME`` serves a live 640x360 25 fps camera whose picture carries the time it was made: the top
+80 rows are 32 blocks of 20 pixels, the low 32 bits of the UTC time in milliseconds (most significant first, white
+for 1), then the same bits inverted (a reader checks each pair). Encoded by x264 with zero latency; a reader
+that decodes the blocks of a frame it displays and subtracts them from its clock measures glass-to-glass delay.
+
 Exit codes: 0 clean stop, 1 unreadable media, 2 bad arguments, 3 could not listen on the port.
 """
 
@@ -21,6 +26,7 @@ import os
 import re
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +178,62 @@ def make_factory(path: Path, loop: bool, permissions: Any) -> Any:
     return factory
 
 
+CLOCK_WIDTH, CLOCK_HEIGHT, CLOCK_FPS = 640, 360, 25
+CLOCK_BITS, CLOCK_BAND = 32, 40  # 32 blocks of 640 / 32 = 20 pixels; each band 40 rows
+
+
+def clock_frame(now_ms: int) -> bytes:
+    """An I420 frame carrying ``now_ms``'s low 32 bits in blocks (see the module's docstring)."""
+    width = CLOCK_WIDTH // CLOCK_BITS
+    bits = [(now_ms >> (CLOCK_BITS - 1 - i)) & 1 for i in range(CLOCK_BITS)]
+    row = b"".join((b"\xeb" if bit else b"\x10") * width for bit in bits)
+    inverse = b"".join((b"\x10" if bit else b"\xeb") * width for bit in bits)
+    luma = row * CLOCK_BAND + inverse * CLOCK_BAND + b"\x80" * (CLOCK_WIDTH * (CLOCK_HEIGHT - 2 * CLOCK_BAND))
+    return luma + b"\x80" * (CLOCK_WIDTH * CLOCK_HEIGHT // 2)
+
+
+class ClockFeeder:
+    """Pushes a frame with the current time into a clock camera's ``appsrc`` every 1/25 s while it plays."""
+
+    def __init__(self, appsrc: Any) -> None:
+        self._appsrc = appsrc
+        self._timer = GLib.timeout_add(1000 // CLOCK_FPS, self._push)
+
+    def _push(self) -> bool:
+        data = clock_frame(time.time_ns() // 1_000_000)
+        result = self._appsrc.emit("push-buffer", Gst.Buffer.new_wrapped(data))
+        if result != Gst.FlowReturn.OK and result != Gst.FlowReturn.FLUSHING:
+            return GLib.SOURCE_REMOVE  # the media is gone
+        return GLib.SOURCE_CONTINUE
+
+    def stop(self) -> None:
+        GLib.source_remove(self._timer)
+
+
+def make_clock_factory(permissions: Any) -> Any:
+    factory = GstRtspServer.RTSPMediaFactory()
+    caps = f"video/x-raw,format=I420,width={CLOCK_WIDTH},height={CLOCK_HEIGHT},framerate={CLOCK_FPS}/1"
+    factory.set_launch(
+        "( appsrc name=clock is-live=true do-timestamp=true format=time max-buffers=2 leaky-type=downstream"
+        f" caps={caps}"
+        f" ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={CLOCK_FPS} bframes=0 bitrate=1500"
+        " ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au"
+        " ! rtph264pay name=pay0 pt=96 )"
+    )
+    factory.set_shared(True)
+    feeders: dict[int, ClockFeeder] = {}
+
+    def configure(_factory: Any, media: Any) -> None:
+        feeder = ClockFeeder(media.get_element().get_by_name("clock"))
+        feeders[id(media)] = feeder
+        media.connect("unprepared", lambda m: feeders.pop(id(m)).stop())
+
+    factory.connect("media-configure", configure)
+    if permissions is not None:
+        factory.set_permissions(permissions)
+    return factory
+
+
 def make_auth(username: str, password: str) -> tuple[Any, Any]:
     """Basic auth for every mount: the right credentials get a role allowed to use the factories."""
     auth = GstRtspServer.RTSPAuth()
@@ -196,7 +258,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Serve H.264 MP4 files as looping RTSP cameras.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--mount", type=parse_mount, action="append", required=True, metavar="NAME=PATH")
+    parser.add_argument("--mount", type=parse_mount, action="append", default=[], metavar="NAME=PATH")
+    parser.add_argument("--clock", action="append", default=[], metavar="NAME", help="a camera showing the time")
     parser.add_argument("--username")
     parser.add_argument("--password")
     parser.add_argument("--no-loop", action="store_true")
@@ -206,9 +269,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if (args.username is None) != (args.password is None):
         parser.error("--username and --password go together")
-    names = [name for name, _ in args.mount]
+    names = [name for name, _ in args.mount] + list(args.clock)
+    if not names:
+        parser.error("give at least one --mount or --clock")
     if len(set(names)) != len(names):
         parser.error("mount names must be unique")
+    if any(not _MOUNT_NAME.match(name) for name in args.clock):
+        parser.error("clock names must be in [A-Za-z0-9_.-]")
     return args
 
 
@@ -231,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     mounts = server.get_mount_points()
     for name, path in args.mount:
         mounts.add_factory(f"/{name}", make_factory(path.resolve(), not args.no_loop, permissions))
+    for name in args.clock:
+        mounts.add_factory(f"/{name}", make_clock_factory(permissions))
 
     if server.attach(None) == 0:
         log(f"could not listen on {args.host}:{args.port}")
@@ -257,7 +326,10 @@ def main(argv: list[str] | None = None) -> int:
         GLib.timeout_add_seconds(1, check_parent)
 
     print(f"READY port={server.get_bound_port()}", flush=True)
-    log("serving " + ", ".join(f"/{name} <- {path}" for name, path in args.mount))
+    log(
+        "serving "
+        + ", ".join([f"/{name} <- {path}" for name, path in args.mount] + [f"/{n} <- clock" for n in args.clock])
+    )
     loop.run()
     log("stopped")
     return 0
