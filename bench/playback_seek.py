@@ -4,11 +4,18 @@ A Vigil node records a simulated RTSP camera (synthetic 640x360 25 fps H.264, 1 
 served by uvicorn, and Playwright logs in and opens playback. Measured, each from the action to the first frame
 the browser presents for it (``requestVideoFrameCallback``):
 
-- ``seek``: a seek inside the loaded clip (``video.currentTime = x``), random targets;
-- ``jump``: a jump on the timeline to a moment outside the loaded clip (a new clip is made by remuxing, fetched
-  with its permission check and audit entry, and seeked to the moment);
-- ``baseline``: the same in-clip seeks on the same MP4 served as a plain static file with no login (the browser's
-  own cost of seeking in that file), so ``seek_ratio`` is what Vigil adds.
+- ``seek``: a seek inside what the player has buffered (``video.currentTime = x``), random targets;
+- ``jump``: a jump on the timeline to another moment: the page opens a new playback stream
+  (``playback.mp4``: the segments remuxed into fragments as they are sent, ADR 0011), with its permission check and
+  audit entry, and seeks to the moment;
+- ``baseline``: the same in-buffer seeks on an MP4 clip of the same footage served as a plain static file with no
+  login (the browser's own cost of seeking), so ``seek_ratio`` is what Vigil adds;
+- ``jump_clip``: the same jumps the way playback worked before the stream: a faststart MP4 of the 10 minutes from
+  the moment (``clip.mp4``, made whole before its first byte) in a bare video element, seeked to the moment.
+
+``server`` (no browser): time to the first fragment of a playback stream against time to a finished clip, for
+windows of 1, 5 and 10 minutes (``--quick``: 1 and 5) of 1080p H.264 at about 5 Mb/s (a 20 s synthetic segment
+laid end to end): the clip's cost grows with the window, the stream's does not.
 
 Goal (issue 4): under 300 ms from a seek to the first new frame. Prints one JSON object on its last line.
 """
@@ -89,6 +96,74 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+JUMP_CLIP = """async ([url, target]) => {
+  const video = document.getElementById("v");
+  const t0 = performance.now();
+  const head = await fetch(url, { headers: { Range: "bytes=0-0" }, credentials: "include" });
+  const clipStart = Number(head.headers.get("X-Clip-Start-Us")) / 1e6;
+  return await new Promise((resolve) => {
+    video.addEventListener("loadedmetadata", () => {
+      const done = () => resolve(performance.now() - t0);
+      video.requestVideoFrameCallback(done);
+      video.currentTime = Math.max(0, target - clipStart);
+    }, { once: true });
+    video.src = url;
+  });
+}"""
+
+
+def jump_by_clip(bare: Any, base: str, page: Any, first: int, last: int, rng: random.Random) -> float:
+    """The old jump: a faststart clip of 10 minutes from the moment, made whole, loaded and seeked (ms)."""
+    at = int(rng.uniform(first + 1e6, max(first + 2e6, last - 3e6)))
+    url = f"{base}/api/v1/cameras/door/clip.mp4?start={at}&end={at + 600_000_000}"
+    bare.goto(base + "/static/app.css")  # same origin as the API: the session cookie goes with the fetch
+    bare.context.add_cookies(page.context.cookies())
+    bare.set_content('<video id="v" muted></video>')
+    result: float = bare.evaluate(JUMP_CLIP, [url, at / 1e6])
+    return result
+
+
+def server_part(minutes: list[int]) -> dict[str, Any]:
+    """Time to the first fragment of a stream against time to a finished clip, per window length."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from support.segments import cut_segments
+    from vigil.media.clip import ClipPart, write_clip
+    from vigil.media.recorded_stream import open_playback
+
+    cache = Path(__file__).resolve().parents[1] / ".vigil-cache" / "bench"
+    cache.mkdir(parents=True, exist_ok=True)
+    source = cache / "synthetic-1080p-20s.mp4"
+    if not source.is_file():
+        make_synthetic_clip(source, width=1920, height=1080, fps=25, duration_s=20, gop_s=2, bitrate_kbps=5000, noise=8)
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        (segment,) = cut_segments(source, Path(tmp) / "seg", 60, 0)
+        seg_us = segment.end_us - segment.start_us
+        for m in minutes:
+            count = round(m * 60_000_000 / seg_us)
+            base = 1_800_000_000_000_000
+            parts = [ClipPart(segment.path, base + i * seg_us, base + (i + 1) * seg_us) for i in range(count)]
+            start, end = base + 1_000_000, base + count * seg_us
+            t0 = time.perf_counter()
+            stream = open_playback(parts, start, end)
+            chunks = iter(stream.chunks)
+            next(chunks), next(chunks)  # the init and the first fragment
+            stream_ms = (time.perf_counter() - t0) * 1000
+            stream.close()
+            t0 = time.perf_counter()
+            made = write_clip(parts, start, end, Path(tmp) / f"clip{m}.mp4")
+            clip_ms = (time.perf_counter() - t0) * 1000
+            out[f"{m}min"] = {
+                "bytes": made.size_bytes,
+                "stream_first_fragment_ms": round(stream_ms, 1),
+                "clip_ms": round(clip_ms, 1),
+                "ratio": round(clip_ms / stream_ms, 1),
+            }
+            made.path.unlink()
+    print(f"server: {out}", flush=True)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short recording and fewer seeks (under a minute)")
@@ -140,8 +215,8 @@ def main() -> None:
                 span = max(1.0, min(duration, (last - start) / 1e6) - 0.5)
                 targets = [round(rng.uniform(0.2, span), 2) for _ in range(seeks)]
                 vigil_ms = [page.evaluate(SEEK, ["#players video", x]) for x in targets]
-                # the same file, served plainly, in a bare video element
-                name = next((node.paths.cache / "clips").glob("*.mp4")).name
+                # the same footage as one MP4 file, served plainly, in a bare video element
+                name = node.make_clip("door", "main", start, last).path.name
                 bare = browser.new_page()
                 bare.set_content(f'<video id="v" muted src="{plain}/files/{name}"></video>')
                 bare.wait_for_function("() => document.getElementById('v').readyState >= 2", timeout=20_000)
@@ -162,6 +237,7 @@ def main() -> None:
                         polling=5,
                     )
                     jump_ms.append((time.monotonic() - t0) * 1000)
+                clip_ms = [jump_by_clip(bare, base, page, first, last, rng) for _ in range(jumps)]
                 browser.close()
         finally:
             node.stop()
@@ -179,6 +255,9 @@ def main() -> None:
         "jumps": len(jump_ms),
         "jump_p50_ms": round(statistics.median(jump_ms), 1),
         "jump_p95_ms": round(percentile(jump_ms, 0.95), 1),
+        "jump_clip_p50_ms": round(statistics.median(clip_ms), 1),
+        "jump_clip_p95_ms": round(percentile(clip_ms, 0.95), 1),
+        "server": server_part([1, 5] if args.quick else [1, 5, 10]),
         "goal_ms": 300,
     }
     print(json.dumps(result))

@@ -284,6 +284,16 @@ class LiveFeed(Protocol):
     async def close(self, timeout_s: float = 5.0) -> None: ...
 
 
+class PlaybackStream(Protocol):
+    """Recorded video streamed for a player (``vigil.media.recorded_stream``): fragmented MP4 from a keyframe."""
+
+    mime: str  # for MediaSource.addSourceBuffer
+    start_us: int  # the wall time of media time 0
+    chunks: Iterator[bytes]  # the init segment, then fragments
+
+    def close(self) -> None: ...
+
+
 class ConfigStore(Protocol):
     """Where the configuration document lives (``vigil.storage.config_file``: ``vigil.yaml``). A revision is an
     opaque string that changes with every write, so that two editors cannot overwrite each other unseen."""

@@ -36,6 +36,8 @@ from vigil.media.clip import ClipPart, write_clip
 from vigil.media.detector_process import DetectFn, DetectorJob, detector_main
 from vigil.media.live import LiveHub
 from vigil.media.probe import probe_segment, salvage_segment
+from vigil.media.recorded_stream import PlaybackStream as RecordedPlayback
+from vigil.media.recorded_stream import open_playback
 from vigil.media.recorder import StreamSpec
 from vigil.media.still import keyframe_jpeg
 from vigil.media.supervisor import RecorderSupervisor, WorkerSupervisor
@@ -569,6 +571,11 @@ class Vigil:
             )
         return password
 
+    def playback(self, camera_id: str, stream: str, start_us: int, end_us: int) -> RecordedPlayback:
+        """Recorded video of a range, streamed from the keyframe at or before ``start_us`` (made as it is sent)."""
+        sources = clip_sources(self.config, self.catalog, self.store, camera_id, stream, start_us, end_us)
+        return open_playback([ClipPart(s.path, s.start_us, s.end_us) for s in sources], start_us, end_us)
+
     def picture(self, camera_id: str) -> bytes:
         """A recent picture of the camera: the start of its newest segment when it was recorded in the last
         ten minutes, else a keyframe read from the camera (its sub stream when it has one)."""
@@ -603,6 +610,7 @@ class Vigil:
             live=self.live,
             settings=self.settings,
             picture=self.picture,
+            playback=self.playback,
             wall_groups=WallGroups(SqlWallGroups(self.catalog), self.clock),
         )
 

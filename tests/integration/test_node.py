@@ -179,3 +179,32 @@ def test_legal_minimum_wins_over_size_and_raises_a_capacity_event(tmp_path, synt
     assert cli_main(["-c", str(cfg_path), "status"]) == 1
     out = capsys.readouterr().out
     assert "30 days required" in out and "NOT ENOUGH" in out
+
+
+def test_playback_streams_recorded_video_from_the_keyframe_before_the_moment(node):
+    segs = wait_for(lambda: len(node.catalog.segments("door", "main")) >= 3 and node.catalog.segments("door", "main"))
+    client = logged_in(node.app(), node.accounts)
+    at = segs[1].start_us + 1_300_000
+    answer = client.get(f"/api/v1/cameras/door/playback.mp4?start={at}&end={segs[2].end_us}&reason=checking")
+    assert answer.status_code == 200 and answer.headers["content-type"] == "video/mp4"
+    start_us = int(answer.headers["x-stream-start-us"])
+    assert at - 1_100_000 <= start_us <= at  # the keyframe at or before the moment (1 s keyframes)
+    assert answer.headers["x-codec"].startswith('video/mp4; codecs="avc1.')
+    from vigil.media.fmp4 import boxes
+
+    kinds = [b.kind for b in boxes(answer.content)]
+    assert (
+        kinds[:2] == [b"ftyp", b"moov"] and kinds.count(b"moof") >= 2 and kinds.count(b"moof") == kinds.count(b"mdat")
+    )
+    path = node.paths.cache / "stream.mp4"
+    path.write_bytes(answer.content)
+    with av.open(str(path)) as c:
+        frames = sum(1 for _ in c.decode(video=0))
+    expected = sum(s.frame_count for s in segs[1:3]) - round((start_us - segs[1].start_us) / 40_000)
+    assert abs(frames - expected) <= 2
+    (entry,) = node.audit.entries(action="playback", camera_id="door")
+    assert entry.reason == "checking" and entry.detail["what"] == "stream"
+    none = client.get(
+        f"/api/v1/cameras/door/playback.mp4?start={segs[0].start_us - 90_000_000}&end={segs[0].start_us - 80_000_000}"
+    )
+    assert none.status_code == 404 and none.json()["error"]["kind"] == "not_found"

@@ -7,7 +7,7 @@ import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 
 from vigil.api.auth import Caller
 from vigil.api.context import Api, Cursor, Instant, Limit, Reason, Stream, instant, next_offset, offset_of
@@ -21,6 +21,8 @@ from vigil.usecases.status import site_status
 
 MAX_LIST_US = 31 * 86_400 * 1_000_000
 CLIP_START_HEADER = "X-Clip-Start-Us"  # the instant of the clip's first frame (its time 0), UTC microseconds
+STREAM_START_HEADER = "X-Stream-Start-Us"  # the instant of a playback stream's media time 0, UTC microseconds
+CODEC_HEADER = "X-Codec"  # a playback stream's MIME type with codecs, for MediaSource.addSourceBuffer
 
 
 def allowed(caller: Caller, cam: CameraConfig) -> list[str]:
@@ -107,6 +109,42 @@ def camera_router(api: Api) -> APIRouter:
             filename=f"{camera_id}-{start_us}.mp4",
             content_disposition_type="attachment" if download else "inline",
             headers={CLIP_START_HEADER: str(made.start_us)},
+        )
+
+    @router.get(
+        "/cameras/{camera_id}/playback.mp4",
+        summary="Recorded video from a moment, streamed as fragmented MP4 for Media Source Extensions",
+        response_class=StreamingResponse,
+        responses={200: {"content": {"video/mp4": {}}}},
+    )
+    async def playback(
+        camera_id: str,
+        start: Instant,
+        end: Instant,
+        stream: Stream = "main",
+        reason: Reason = None,
+        caller: Caller = Depends(api.auth),
+    ) -> StreamingResponse:
+        start_us, end_us = instant("start", start), instant("end", end)
+        validate_range(start_us, end_us)
+        api.gate.camera(caller.principal, Action.PLAYBACK, camera_id, caller.client, (start_us, end_us))
+        why = api.gate.reason(AuditAction.PLAYBACK, reason)
+        if deps.playback is None:
+            raise NotFound("this node streams no playback; use clip.mp4")
+        opened = await asyncio.to_thread(deps.playback, camera_id, stream, start_us, end_us)
+        api.gate.witness(
+            caller.principal,
+            AuditAction.PLAYBACK,
+            caller.client,
+            camera_id=camera_id,
+            span=(start_us, end_us),
+            reason=why,
+            detail={"stream": stream, "what": "stream"},
+        )
+        return StreamingResponse(
+            opened.chunks,
+            media_type="video/mp4",
+            headers={STREAM_START_HEADER: str(opened.start_us), CODEC_HEADER: opened.mime},
         )
 
     @router.get(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from vigil.config.in_force import ConfigInForce
 from vigil.config.models import Config
-from vigil.ports import AuditLog, Catalog, Clock, LiveFeed, SegmentStore
+from vigil.ports import AuditLog, Catalog, Clock, LiveFeed, PlaybackStream, SegmentStore
 from vigil.usecases.accounts import Accounts
 from vigil.usecases.event_bus import EventBus
 from vigil.usecases.settings import SettingsEditor
@@ -23,6 +23,8 @@ class ClipFile:
 
 # (camera_id, stream, start_us, end_us) -> the clip
 ClipMaker = Callable[[str, str, int, int], ClipFile]
+# (camera_id, stream, start_us, end_us) -> recorded video streamed from the keyframe at or before start_us
+PlaybackOpener = Callable[[str, str, int, int], PlaybackStream]
 # camera_id -> a current picture of the camera as a JPEG
 PictureTaker = Callable[[str], bytes]
 
@@ -42,6 +44,7 @@ class ApiDeps:
     settings: SettingsEditor | None = None  # None: started without a configuration file, settings are read-only
     picture: PictureTaker | None = None  # None: no pictures (the settings page draws on a blank)
     wall_groups: WallGroups | None = None  # the live wall's camera groups
+    playback: PlaybackOpener | None = None  # None: playback only by clips
 
     @property
     def config(self) -> Config:

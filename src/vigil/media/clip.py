@@ -168,7 +168,7 @@ def read_packets(container: InputContainer, stream: VideoStream, path: Path) -> 
 
 
 @dataclass(frozen=True)
-class _Timed:
+class Timed:
     """A packet placed on the clip's timeline (seconds since the first overlapping part's start)."""
 
     packet: Packet[VideoStream]
@@ -183,7 +183,7 @@ def _format(stream: VideoStream) -> tuple[str, int, int]:
     return ctx.name, ctx.width, ctx.height
 
 
-def _part_packets(container: InputContainer, stream: VideoStream, index: int, offset_s: Fraction) -> Iterator[_Timed]:
+def _part_packets(container: InputContainer, stream: VideoStream, index: int, offset_s: Fraction) -> Iterator[Timed]:
     """The packets of one part, timed so that its first packet falls at ``offset_s``."""
     tb = stream.time_base or Fraction(1, 90_000)
     fallback = 1 / Fraction(stream.average_rate) if stream.average_rate else Fraction(1, 25)
@@ -195,10 +195,10 @@ def _part_packets(container: InputContainer, stream: VideoStream, index: int, of
         if origin is None:
             origin = pts
         duration = packet.duration * tb if packet.duration else fallback
-        yield _Timed(packet, index, offset_s + (pts - origin) * tb, offset_s + (dts - origin) * tb, duration)
+        yield Timed(packet, index, offset_s + (pts - origin) * tb, offset_s + (dts - origin) * tb, duration)
 
 
-def _timeline(parts: Sequence[ClipPart]) -> Iterator[tuple[_Timed, VideoStream]]:
+def packet_timeline(parts: Sequence[ClipPart]) -> Iterator[tuple[Timed, VideoStream]]:
     """Packets of all ``parts`` in order, timed from the first part's ``start_us``."""
     first_format: tuple[str, int, int] | None = None
     for index, part in enumerate(parts):
@@ -215,11 +215,11 @@ def _timeline(parts: Sequence[ClipPart]) -> Iterator[tuple[_Timed, VideoStream]]
             container.close()
 
 
-def _select(
-    timeline: Iterator[tuple[_Timed, VideoStream]], start_s: Fraction, end_s: Fraction
-) -> Generator[tuple[_Timed, VideoStream], None, None]:
+def select_range(
+    timeline: Iterator[tuple[Timed, VideoStream]], start_s: Fraction, end_s: Fraction
+) -> Generator[tuple[Timed, VideoStream], None, None]:
     """From the keyframe at or before ``start_s`` (or the first keyframe after it) up to ``end_s``."""
-    pending: list[tuple[_Timed, VideoStream]] = []
+    pending: list[tuple[Timed, VideoStream]] = []
     started = False
     for entry in timeline:
         item = entry[0]
@@ -246,7 +246,7 @@ def _gaps(parts: Sequence[ClipPart], used: list[int]) -> list[tuple[int, int]]:
     return [(a.end_us, b.start_us) for a, b in pairwise(chosen) if a.end_us < b.start_us]
 
 
-def _check_request(parts: Sequence[ClipPart], start_us: int, end_us: int) -> list[ClipPart]:
+def overlapping_parts(parts: Sequence[ClipPart], start_us: int, end_us: int) -> list[ClipPart]:
     if end_us <= start_us:
         raise InvalidRequest(f"clip end {end_us} is not after its start {start_us}")
     overlapping = [p for p in parts if p.start_us < end_us and p.end_us > start_us]
@@ -259,13 +259,13 @@ def _check_request(parts: Sequence[ClipPart], start_us: int, end_us: int) -> lis
 class _Progress:
     """What has been written so far: the first packet, the end of the last frame, the parts used."""
 
-    first: _Timed | None = None
+    first: Timed | None = None
     last_end_s: Fraction = Fraction(0)
     used: list[int] = field(default_factory=list)
 
 
 def _mux_all(
-    selected: Iterator[tuple[_Timed, VideoStream]], out_path: Path, fragmented: bool
+    selected: Iterator[tuple[Timed, VideoStream]], out_path: Path, fragmented: bool
 ) -> tuple[_Progress, int, int]:
     """Write the selected packets; return the progress, the frame count and the file size."""
     progress, writer = _Progress(), None
@@ -295,10 +295,10 @@ def write_clip(
     ``parts`` are ordered, non-overlapping segments of one stream. Non-fragmented output is faststart
     (moov first) for browser seeking; ``fragmented=True`` writes a fragmented MP4.
     """
-    overlapping = _check_request(parts, start_us, end_us)
+    overlapping = overlapping_parts(parts, start_us, end_us)
     base_us = overlapping[0].start_us
     start_s, end_s = Fraction(start_us - base_us, _US), Fraction(end_us - base_us, _US)
-    with closing(_select(_timeline(overlapping), start_s, end_s)) as selected:
+    with closing(select_range(packet_timeline(overlapping), start_s, end_s)) as selected:
         progress, frames, size = _mux_all(selected, out_path, fragmented)
     assert progress.first is not None
     logger.debug("wrote clip %s: %s frames from %s parts", out_path, frames, len(progress.used))

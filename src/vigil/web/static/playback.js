@@ -1,9 +1,12 @@
 // Playback: a day's timeline per camera (recorded spans, gaps, events) in the site's time zone; click it or pick
 // a time to play from there; step to the previous or next event; tick several cameras to play them in step.
+// Recorded video is streamed from the chosen moment (recorded.js); a download is one MP4 clip of 10 minutes.
 import { $, api, askReason, el, page, t, formatUs, formatTimeUs } from "./common.js";
+import { playRecorded } from "./recorded.js";
 import { dateOf, instantOf, timeOf } from "./zoned.js";
 
-const WINDOW_MS = 10 * 60 * 1000; // each clip asked for covers 10 minutes from the chosen moment
+const WINDOW_MS = 10 * 60 * 1000; // a download covers 10 minutes from the chosen moment
+const STREAM_MS = 3 * 3600 * 1000; // a stream plays on for up to 3 hours (then the timeline picks the next moment)
 const DAY_MS = 86400 * 1000;
 let cameras = [];
 let timelines = {}; // camera id -> timeline of the day
@@ -22,12 +25,13 @@ async function needReason() {
   return true;
 }
 
-function clipUrl(id, startMs, endMs, download = false) {
+function mediaUrl(kind, id, startMs, endMs, download = false) {
   const q = new URLSearchParams({ start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString() });
   if (reason) q.set("reason", reason);
   if (download) q.set("download", "true");
-  return `/api/v1/cameras/${encodeURIComponent(id)}/clip.mp4?${q}`;
+  return `/api/v1/cameras/${encodeURIComponent(id)}/${kind}?${q}`;
 }
+const clipUrl = (id, startMs, endMs, download = false) => mediaUrl("clip.mp4", id, startMs, endMs, download);
 
 async function loadTimelines() {
   const start = dayStart();
@@ -87,7 +91,7 @@ async function playFrom(ms) {
   if (!ids.length) { $("player-error").textContent = t("Tick at least one camera."); $("player-error").hidden = false; return; }
   $("day").value = dateOf(ms);
   $("time").value = timeOf(ms);
-  const end = ms + WINDOW_MS;
+  if (playing) for (const p of playing.players) if (p.player) p.player.close();
   const players = [];
   const boxes = [];
   for (const id of ids) {
@@ -99,21 +103,17 @@ async function playFrom(ms) {
     boxes.push(el("figure", { className: "player" }, video, el("figcaption", { textContent: cam ? cam.name : id }), note));
   }
   $("players").replaceChildren(...boxes);
-  $("download").href = clipUrl(ids[0], ms, end, true);
+  $("download").href = clipUrl(ids[0], ms, ms + WINDOW_MS, true);
   playing = { startMs: ms, players };
-  // a clip starts at the keyframe at or before `ms` (its first frame's instant comes in X-Clip-Start-Us):
-  // ask for its first byte (which also brings any refusal as a message), then seek each player to `ms`
+  // a stream starts at the keyframe at or before `ms` (the instant of its media time 0 comes in
+  // X-Stream-Start-Us): each player seeks to `ms` in it and plays
   await Promise.all(players.map(async (p) => {
-    const url = clipUrl(p.id, ms, end);
+    p.player = playRecorded(p.video, mediaUrl("playback.mp4", p.id, ms, ms + STREAM_MS));
     try {
-      const head = await api(url, { raw: true, headers: { Range: "bytes=0-0" } });
-      p.clipStartMs = Number(head.headers.get("X-Clip-Start-Us")) / 1000 || ms;
+      p.clipStartMs = (await p.player.ready).startMs;
     } catch (err) { p.note.textContent = err.message; return; }
-    p.video.addEventListener("loadedmetadata", () => {
-      p.video.currentTime = Math.max(0, (ms - p.clipStartMs) / 1000);
-      p.video.play().catch(() => {});
-    }, { once: true });
-    p.video.src = url;
+    p.video.currentTime = Math.max(0, (ms - p.clipStartMs) / 1000);
+    p.video.play().catch(() => {});
   }));
   if (players.length > 1) startSync();
   drawTimelines();
