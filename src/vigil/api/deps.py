@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vigil.config.models import Config
-from vigil.ports import AuditLog, Catalog, Clock, LiveFeed, SegmentStore
+from vigil.ports import AuditLog, Catalog, Clock, EvidenceRegister, LegalHolds, LiveFeed, SegmentStore
 from vigil.usecases.accounts import Accounts
 from vigil.usecases.event_bus import EventBus
+from vigil.usecases.evidence import EvidenceExporter
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +35,7 @@ class ApiDeps:
     snapshots: Path | None = None  # the folder event snapshots are written under
     bus: EventBus | None = None  # new events, for the live event stream
     live: LiveFeed | None = None  # live video for viewers; None when live view is off
+    holds: LegalHolds | None = None  # legal holds (and the purpose limit they open); None: neither is served
+    evidence: EvidenceExporter | None = None  # evidence packages; None: not served
+    register: EvidenceRegister | None = None
+    evidence_dir: Path | None = None  # where packages exported through the API are kept
