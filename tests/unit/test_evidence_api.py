@@ -154,3 +154,20 @@ def test_footage_past_its_purpose_is_closed_to_everyone_until_a_hold_opens_it(si
     assert operator.get(door).status_code == 200
     made = operator.post("/api/v1/evidence", json=body(["door"]))
     assert made.status_code == 201, made.text
+
+
+def test_an_old_events_snapshot_is_closed_by_the_purpose_limit_too(site: Site, tmp_path: Path) -> None:
+    shots = tmp_path / "snapshots"
+    (shots / "door").mkdir(parents=True)
+    (shots / "door" / "1.jpg").write_bytes(b"\xff\xd8\xff\xe0 jpeg")
+    deps = replace(site.deps, snapshots=shots)
+    site = Site(deps, create_app(deps))
+    event = deps.catalog.add_event("motion", T0 + S, "Motion", camera_id="door", data={"snapshot": "door/1.jpg"})
+    operator = site.client("olga", "operator", [Grant()])
+    url = f"/api/v1/events/{event}/snapshot.jpg"
+    refused = operator.get(url)
+    assert refused.status_code == 403 and "legal hold" in refused.json()["error"]["message"]
+    assert operator.get(f"/api/v1/events/{event}").status_code == 200, "what happened is still listed"
+    admin = site.client("admin", "admin")
+    admin.post("/api/v1/holds", json={"camera": "door", "start": T0, "end": T0 + 2 * S, "reason": "order 3"})
+    assert operator.get(url).status_code == 200
