@@ -286,6 +286,15 @@ def test_a_failed_export_publishes_nothing_and_lifts_the_holds_it_placed(site: S
     assert changes == ["lifted", "placed"]
 
 
+def test_a_range_with_no_footage_makes_a_package_that_says_why(site: Site, tmp_path: Path) -> None:
+    site.catalog.open_gap("door", "main", T0 + 20 * S, GapCause.UNREACHABLE, "connection refused")
+    site.catalog.close_gap("door", "main", T0 + 40 * S)
+    manifest = site.export(tmp_path / "empty", cameras=("door",), start_s=20, end_s=30)
+    assert manifest["clips"] == [] and manifest["counts"]["events"] == 0
+    assert [(g["cause"], g["detail"]) for g in manifest["gaps"]] == [("unreachable", "connection refused")]
+    assert verify(tmp_path / "empty").ok
+
+
 def test_an_export_never_overwrites_and_names_what_is_wrong(site: Site, tmp_path: Path) -> None:
     (tmp_path / "taken.zip").write_bytes(b"")
     with pytest.raises(Exception, match="exists already"):
