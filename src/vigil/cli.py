@@ -90,6 +90,26 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return run_audit(config, base, args)
 
 
+def cmd_evidence(args: argparse.Namespace) -> int:
+    from vigil.commands.evidence import run_evidence
+
+    config, base = _config(args)
+    return run_evidence(config, base, args)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from vigil.commands.evidence import run_verify
+
+    return run_verify(args)
+
+
+def cmd_hold(args: argparse.Namespace) -> int:
+    from vigil.commands.evidence import run_hold
+
+    config, base = _config(args)
+    return run_hold(config, base, args)
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from vigil.media.simulator import run_simulator
 
@@ -144,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     from vigil.commands.audit import add_parser as add_audit
 
     add_audit(sub, cmd_audit)
+    from vigil.commands.evidence import add_parsers as add_evidence
+
+    add_evidence(sub, cmd_evidence, cmd_verify, cmd_hold)
     p = add("simulate", cmd_simulate, "serve every clip in a folder as an RTSP camera on 127.0.0.1")
     p.add_argument("--media", required=True, help="folder of video clips")
     p.add_argument("--port", type=int, default=8554)

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from vigil.domain.audit import AuditAction, AuditEntry, AuditHead
+from vigil.domain.evidence import PackageRecord
+from vigil.domain.holds import LegalHold
 from vigil.domain.records import (
     EventRecord,
     GrantRecord,
@@ -50,10 +52,14 @@ class Catalog(Protocol):
     def retention_view(self) -> list[StoredSegment]: ...
     def total_bytes(self) -> int: ...
     def bytes_per_second(self, since_us: int) -> dict[str, float]: ...
-    def mark_deleting(self, segment_id: int) -> None: ...
+    def mark_deleting(self, segment_id: int) -> bool:
+        """False (and nothing marked) when an active legal hold overlaps the segment."""
+        ...
+
     def remove_segment(self, seg: Segment, now_us: int, rule: str, actor: str, reason: str) -> LedgerEntry: ...
     def ledger(self, limit: int | None = None) -> list[LedgerEntry]: ...
     def ledger_hashes(self) -> set[str]: ...
+    def deletions(self, camera_id: str, stream: str, start_us: int, end_us: int) -> list[LedgerEntry]: ...
     def open_gap(self, camera_id: str, stream: str, start_us: int, cause: GapCause, detail: str = "") -> None: ...
     def open_gap_of(self, camera_id: str, stream: str) -> Gap | None: ...
     def close_gap(self, camera_id: str, stream: str, end_us: int) -> Gap | None: ...
@@ -264,6 +270,10 @@ class AuditLog(Protocol):
         """Entries newest first, filtered (``start_us <= at_us < end_us``); ``max_seq`` for stable paging."""
         ...
 
+    def touching(self, camera_ids: Sequence[str], start_us: int, end_us: int) -> list[AuditEntry]:
+        """Entries about the footage of these cameras over ``[start_us, end_us)``, oldest first."""
+        ...
+
     def all_in_order(self, batch: int = 1000) -> Iterator[AuditEntry]: ...
 
     def head(self) -> AuditHead | None:
@@ -323,3 +333,109 @@ class WallGroupStore(Protocol):
         ...
 
     def remove(self, owner: str, name: str) -> bool: ...
+
+
+class LegalHolds(Protocol):
+    """Legal holds on footage (``vigil.storage.legal_holds``; ``vigil.domain.holds``). Rows are never deleted."""
+
+    def place(
+        self,
+        camera_id: str,
+        start_us: int,
+        end_us: int,
+        placed_us: int,
+        placed_by: str,
+        reason: str,
+        package_id: str | None = None,
+    ) -> LegalHold: ...
+
+    def lift(self, hold_id: int, lifted_us: int, lifted_by: str, reason: str) -> LegalHold:
+        """NotFound for no such hold, Conflict when it was lifted already."""
+        ...
+
+    def hold(self, hold_id: int) -> LegalHold | None: ...
+
+    def holds(
+        self, *, active_only: bool = True, camera_id: str | None = None, limit: int = 1000, offset: int = 0
+    ) -> list[LegalHold]: ...
+
+    def active(self) -> list[LegalHold]: ...
+
+    def covering(self, camera_id: str, start_us: int, end_us: int) -> list[LegalHold]:
+        """The active holds on a camera overlapping ``[start_us, end_us)``."""
+        ...
+
+
+class EvidenceRegister(Protocol):
+    """The evidence packages exported from this site (``vigil.storage.legal_holds.SqlEvidenceRegister``)."""
+
+    def add(self, record: PackageRecord) -> None: ...
+    def package(self, package_id: str) -> PackageRecord | None: ...
+    def packages(self, limit: int = 100, offset: int = 0) -> list[PackageRecord]: ...
+
+
+class Signer(Protocol):
+    """The site's Ed25519 signing key (``vigil.storage.site_key``). Signs; never gives its secret away."""
+
+    @property
+    def public_key(self) -> bytes:
+        """The raw 32-byte public key."""
+        ...
+
+    def sign(self, message: bytes) -> bytes:
+        """The 64-byte Ed25519 signature of ``message``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ClipMade:
+    start_us: int  # the clip's first frame
+    end_us: int
+    frame_count: int
+    size_bytes: int
+
+
+# Join recorded segment files, each (path, start_us, end_us), into one MP4 at the path given, covering
+# [start_us, end_us) without re-encoding (``vigil.media.clip.write_clip``). NoFootage when nothing is readable.
+ClipWriter = Callable[[Sequence[tuple[Path, int, int]], int, int, Path], ClipMade]
+
+
+class PackageBuilder(Protocol):
+    """An evidence package being written (``vigil.storage.evidence_package``): files go to a staging folder and
+    nothing exists at the package's path until :meth:`publish`."""
+
+    def path(self, relpath: str) -> Path:
+        """Where to write the file ``relpath`` (its folder is made)."""
+        ...
+
+    def write(self, relpath: str, data: bytes) -> None: ...
+    def copy(self, relpath: str, source: Path) -> None: ...
+
+    def describe(self, relpath: str) -> tuple[int, str]:
+        """Size in bytes and SHA-256 of a file written."""
+        ...
+
+    def names(self) -> list[str]:
+        """Every file written so far, sorted."""
+        ...
+
+    def publish(self) -> int:
+        """Make the package appear at its path, whole (a folder, or a .zip); its size in bytes."""
+        ...
+
+    def discard(self) -> None: ...
+
+
+# Start a package at this path (a name ending in .zip makes a zip, anything else a folder).
+PackageFactory = Callable[[Path], PackageBuilder]
+
+
+class SealedPackage(Protocol):
+    """A finished package (folder or .zip) opened to read it and add custody entries."""
+
+    def names(self) -> list[str]: ...
+    def read(self, relpath: str) -> bytes: ...
+
+    def append(self, relpath: str, data: bytes) -> None:
+        """Add a new file, durably and whole; Conflict when it exists already."""
+        ...

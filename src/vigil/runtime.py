@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from vigil import verify_package
 from vigil.analysis.camera import AnalysisSettings, CameraAnalysis
 from vigil.analysis.detector import DetectorSettings, load_detector
 from vigil.api.app import create_app
@@ -42,15 +43,20 @@ from vigil.media.recorder import StreamSpec
 from vigil.media.still import keyframe_jpeg
 from vigil.media.supervisor import RecorderSupervisor, WorkerSupervisor
 from vigil.passwords import Argon2Passwords
-from vigil.ports import Clock, ConfigStore, DetectionLink, Found, SegmentFacts, SystemClock
+from vigil.ports import ClipMade, Clock, ConfigStore, DetectionLink, Found, SegmentFacts, SystemClock
 from vigil.storage.accounts import SqlAccounts
 from vigil.storage.audit_log import SqlAuditLog, audit_anchor_path
 from vigil.storage.catalog import SqlCatalog, sqlite_url
+from vigil.storage.evidence_package import StagedPackage
+from vigil.storage.legal_holds import SqlEvidenceRegister, SqlLegalHolds
 from vigil.storage.segment_store import LocalSegmentStore
+from vigil.storage.site_key import SiteKey, site_key_path
 from vigil.storage.wall_groups import SqlWallGroups
 from vigil.usecases.accounts import Accounts
 from vigil.usecases.analysis_reports import AnalysisReports
 from vigil.usecases.event_bus import EventBus, EventPublished
+from vigil.usecases.evidence import EvidenceExporter, EvidenceTools
+from vigil.usecases.legal_holds import HoldClerk
 from vigil.usecases.playback import clip_sources
 from vigil.usecases.recorder_reports import RecorderReports
 from vigil.usecases.recovery import RecoveryReport, recover
@@ -69,12 +75,19 @@ class Paths:
     catalog_url: str
     cache: Path
     snapshots: Path  # event snapshots: <camera>/<YYYY-MM-DD>/<start_us>-<key>.jpg
+    evidence: Path  # evidence packages exported through the API: <package id>.zip
 
     @classmethod
     def of(cls, config: Config, base: Path) -> Paths:
         root = (base / config.storage.root).resolve()
         url = config.storage.catalog_url or sqlite_url(root.parent / "vigil.db")
-        return cls(root=root, catalog_url=url, cache=root.parent / "cache", snapshots=root.parent / "snapshots")
+        return cls(
+            root=root,
+            catalog_url=url,
+            cache=root.parent / "cache",
+            snapshots=root.parent / "snapshots",
+            evidence=root.parent / "evidence",
+        )
 
 
 def probe_facts(path: Path) -> SegmentFacts:
@@ -219,6 +232,38 @@ def open_accounts(config: Config, base_dir: Path) -> tuple[Accounts, SqlAuditLog
     return Accounts(SqlAccounts(catalog), Argon2Passwords(), SystemClock()), audit, catalog.close
 
 
+def clip_writer(parts: Sequence[tuple[Path, int, int]], start_us: int, end_us: int, out: Path) -> ClipMade:
+    """The ``ClipWriter`` port on ``vigil.media.clip.write_clip`` (remux only)."""
+    made = write_clip([ClipPart(path, start, end) for path, start, end in parts], start_us, end_us, out)
+    return ClipMade(made.start_us, made.end_us, made.frame_count, made.size_bytes)
+
+
+def verifier_source() -> bytes:
+    """The standalone verifier shipped in every evidence package (``vigil/verify_package.py``)."""
+    return Path(verify_package.__file__).read_bytes()
+
+
+def evidence_exporter(
+    config: Config, paths: Paths, catalog: SqlCatalog, store: LocalSegmentStore, audit: SqlAuditLog, clock: Clock
+) -> EvidenceExporter:
+    """Evidence packages and legal holds over the catalog, signed with the site key (made at first use)."""
+    tools = EvidenceTools(
+        config=config,
+        catalog=catalog,
+        store=store,
+        audit=audit,
+        clerk=HoldClerk(SqlLegalHolds(catalog), audit, clock),
+        register=SqlEvidenceRegister(catalog),
+        signer=SiteKey(site_key_path(paths.catalog_url, paths.root)),
+        clock=clock,
+        write_clip=clip_writer,
+        new_package=StagedPackage,
+        verifier_source=verifier_source,
+        snapshots=paths.snapshots,
+    )
+    return EvidenceExporter(tools)
+
+
 class PublishingCatalog(SqlCatalog):
     """The catalog that also publishes every event it records on the bus, whichever use case recorded it
     (recorder, retention, analysis), once the row is written."""
@@ -296,7 +341,8 @@ class Vigil:
         self.catalog = PublishingCatalog(self.paths.catalog_url, self.bus)
         self.store = LocalSegmentStore(self.paths.root)
         self.reports = RecorderReports(self.catalog, on_resume=self._salvage_abandoned)
-        self.sweeper = RetentionSweeper(config, self.catalog, self.store, self.clock)
+        self.holds = SqlLegalHolds(self.catalog)
+        self.sweeper = RetentionSweeper(config, self.catalog, self.store, self.clock, self.holds)
         self.specs = stream_specs(config, self.paths.root)
         self.supervisor = RecorderSupervisor(groups(self.specs, config.recording.streams_per_worker), self._worker_died)
         self.analysis_reports = AnalysisReports(self.catalog, ZoneInfo(config.site.timezone))
@@ -324,6 +370,7 @@ class Vigil:
             self.clock,
             session_ttl_s=config.security.session_hours * 3600,
         )
+        self.evidence = evidence_exporter(config, self.paths, self.catalog, self.store, self.audit, self.clock)
         self.jobs = analysis_jobs(config, self.paths.snapshots, self.detector_job)
         self.analysers = WorkerSupervisor(
             groups(self.jobs, config.analysis.cameras_per_worker),
@@ -400,7 +447,7 @@ class Vigil:
         new cameras, stop those of removed or disabled ones; the others go on untouched. Settings that need a
         restart (storage root, server, workers' sizes, the detector) keep their old values until then."""
         with self._lock:
-            self.sweeper = RetentionSweeper(new, self.catalog, self.store, self.clock)
+            self.sweeper = RetentionSweeper(new, self.catalog, self.store, self.clock, self.holds)
         self.specs = stream_specs(new, self.paths.root)
         stopped = self.supervisor.update(self.specs, self.worker_sizes[0])
         if self.detector_job is None and not self.detector_problem:
@@ -612,6 +659,10 @@ class Vigil:
             picture=self.picture,
             playback=self.playback,
             wall_groups=WallGroups(SqlWallGroups(self.catalog), self.clock),
+            holds=self.holds,
+            evidence=self.evidence,
+            register=self.evidence.tools.register,
+            evidence_dir=self.paths.evidence,
         )
 
     def app(self) -> Any:

@@ -118,3 +118,26 @@ def test_a_hand_edit_is_put_in_force_and_a_broken_one_is_reported(node):
     assert "cameras[0].nmae: unknown key" in settings
     assert vigil.config.camera("door").name == "Front door"  # the last good configuration stays
     assert vigil.supervisor.pids  # and recording goes on
+
+
+def test_legal_holds_still_bind_retention_after_a_settings_change(tmp_path, synthetic_clip):
+    """The retention sweeper is rebuilt when the settings change; its plan must still skip held footage, so the
+    size rule deletes the oldest footage that is not held (rather than failing on the held one and freeing
+    nothing)."""
+    from support.footage import T0, record_camera
+
+    config, path = node_config(tmp_path, {"door": f"file://{synthetic_clip}"})
+    node = Vigil(config, tmp_path, config_store=YamlConfigFile(path), config_source=str(path))
+    try:
+        segs = record_camera(node.catalog, node.store, synthetic_clip, tmp_path, "door", T0)
+        assert len(segs) >= 3
+        node.holds.place("door", segs[0].start_us, segs[0].end_us, T0, "ana", "case 17")
+        budget = sum(s.size_bytes for s in segs) - 1  # one segment must go
+        path.write_text(path.read_text().replace("storage:", f"storage:\n  max_bytes: {budget}\n  reserve_free: 0", 1))
+        assert node.settings.reload()
+        result = node.sweeper.sweep()
+        left = [s.id for s in node.catalog.segments("door", "main")]
+        assert left == [segs[0].id, *[s.id for s in segs[2:]]], "the oldest unheld segment went"
+        assert result.deleted == 1
+    finally:
+        node.catalog.close()

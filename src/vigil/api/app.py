@@ -19,6 +19,7 @@ from vigil.api.context import Api
 from vigil.api.deps import ApiDeps
 from vigil.api.errors import install_error_handlers
 from vigil.api.event_routes import event_router
+from vigil.api.evidence_routes import evidence_router
 from vigil.api.live_routes import live_router
 from vigil.api.pages import WEB, page_router
 from vigil.api.session_routes import session_router
@@ -111,7 +112,8 @@ def create_app(deps: ApiDeps) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
     )
     install_error_handlers(app)
-    api = Api(deps, Authenticator(deps.accounts), FootageGate(lambda: deps.config, deps.audit, deps.clock))
+    gate = FootageGate(lambda: deps.config, deps.audit, deps.clock, holds=deps.holds)
+    api = Api(deps, Authenticator(deps.accounts), gate)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -126,7 +128,7 @@ def create_app(deps: ApiDeps) -> FastAPI:
 
     describe_errors(app)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
-    routers = (session_router, camera_router, event_router, live_router, wall_router, admin_router, settings_router)
-    for router in (*routers, page_router):
+    routers = (session_router, camera_router, event_router, live_router, wall_router, admin_router)
+    for router in (*routers, settings_router, evidence_router, page_router):
         app.include_router(router(api))
     return app

@@ -8,9 +8,19 @@ from pathlib import Path
 
 from vigil.config.in_force import ConfigInForce
 from vigil.config.models import Config
-from vigil.ports import AuditLog, Catalog, Clock, LiveFeed, PlaybackStream, SegmentStore
+from vigil.ports import (
+    AuditLog,
+    Catalog,
+    Clock,
+    EvidenceRegister,
+    LegalHolds,
+    LiveFeed,
+    PlaybackStream,
+    SegmentStore,
+)
 from vigil.usecases.accounts import Accounts
 from vigil.usecases.event_bus import EventBus
+from vigil.usecases.evidence import EvidenceExporter
 from vigil.usecases.settings import SettingsEditor
 from vigil.usecases.wall_groups import WallGroups
 
@@ -45,6 +55,10 @@ class ApiDeps:
     picture: PictureTaker | None = None  # None: no pictures (the settings page draws on a blank)
     wall_groups: WallGroups | None = None  # the live wall's camera groups
     playback: PlaybackOpener | None = None  # None: playback only by clips
+    holds: LegalHolds | None = None  # legal holds (and the purpose limit they open); None: neither is served
+    evidence: EvidenceExporter | None = None  # evidence packages; None: not served
+    register: EvidenceRegister | None = None
+    evidence_dir: Path | None = None  # where packages exported through the API are kept
 
     @property
     def config(self) -> Config:

@@ -154,6 +154,8 @@ def event_router(api: Api) -> APIRouter:
     @router.get("/events/{event_id}/snapshot.jpg", response_class=FileResponse, summary="An event's snapshot")
     def snapshot(event_id: int, caller: Caller = Depends(api.auth)) -> FileResponse:
         event = one(event_id, caller)
+        if event.camera_id is not None:  # a picture of the footage: its camera's purpose limit applies
+            api.gate.purpose(caller.principal, event.camera_id, (event.start_us, event.start_us + 1), caller.client)
         relpath = str(event.data.get("snapshot", ""))
         root = deps.snapshots
         path = (root / relpath).resolve() if root is not None and relpath else None

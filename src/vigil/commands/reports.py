@@ -8,6 +8,7 @@ from vigil.config.models import Config
 from vigil.domain.timeutil import iso_from_us
 from vigil.ports import SystemClock
 from vigil.runtime import open_storage, probe_facts
+from vigil.storage.legal_holds import SqlLegalHolds
 from vigil.usecases.integrity import run_check
 from vigil.usecases.status import site_status
 
@@ -43,7 +44,7 @@ def print_cameras(config: Config, base: Path) -> None:
 
 def print_status(config: Config, base: Path) -> int:
     _, catalog, store = open_storage(config, base)
-    st = site_status(config, catalog, store, SystemClock())
+    st = site_status(config, catalog, store, SystemClock(), SqlLegalHolds(catalog))
     rows = [["CAMERA", "STREAM", "STATE", "SINCE", "FPS", "KB/S", "GOP S", "LAST PACKET", "ERROR"]]
     for s in st.streams:
         h = s.health
@@ -69,6 +70,14 @@ def print_status(config: Config, base: Path) -> int:
     print(f"Forecast: {cap.describe()}" + ("" if cap.ok else "  <-- NOT ENOUGH"))
     for event in st.open_problems:
         print(f"Open problem since {iso_from_us(event.start_us)}: {event.description}")
+    held_bytes = sum(kept.size_bytes for kept in st.held)
+    print(f"Legal holds: {len(st.held)} active, keeping {held_bytes / 1e9:.2f} GB from retention")
+    for kept in st.held:
+        hold = kept.hold
+        print(
+            f"  hold {hold.id}: {hold.camera_id} {iso_from_us(hold.start_us)} to {iso_from_us(hold.end_us)}, "
+            f"{kept.segments} segment(s), {kept.size_bytes / 1e6:.1f} MB; by {hold.placed_by}: {hold.reason}"
+        )
     return 0 if cap.ok and not st.open_problems else 1
 
 

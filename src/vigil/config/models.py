@@ -162,6 +162,15 @@ class CameraRetention(Strict):
     )
 
 
+class CameraPurpose(Strict):
+    max_view_age_days: float | None = Field(
+        default=None,
+        gt=0,
+        description="Purpose limit: footage older than this many days may not be played back or exported unless "
+        "a legal hold covers it (none: no limit).",
+    )
+
+
 def _geometry(check: Any, *args: Any) -> None:
     """Run a domain geometry check inside a pydantic validator (which reports ValueErrors with the key's path)."""
     try:
@@ -315,6 +324,9 @@ class CameraConfig(Strict):
         default_factory=lambda: DeviceConfig(), description="Register data: model, serial, install date."
     )
     retention: CameraRetention = Field(default_factory=CameraRetention, description="Per-camera retention.")
+    purpose: CameraPurpose = Field(
+        default_factory=CameraPurpose, description="What the footage may be used for: how long it may be viewed."
+    )
     analysis: CameraAnalysisConfig = Field(
         default_factory=CameraAnalysisConfig, description="What the analysis watches for on this camera."
     )

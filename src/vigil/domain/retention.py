@@ -5,7 +5,8 @@ Rules, in order:
 2. ``max_bytes``: while Vigil would be over its disk budget (bytes, percent of the volume, or the free-space
    reserve), the oldest segments go first, across all cameras, with room kept for the writes expected before
    the next sweep, so cleanup runs ahead of the recorder.
-A segment under legal hold is never deleted. A segment younger than its camera's legal minimum retention is
+A segment under legal hold is never deleted, by either rule (``kept_by_hold`` counts those a rule would have
+taken; the size rule goes on to the next oldest). A segment younger than its camera's legal minimum retention is
 never deleted by the size rule; when that leaves the budget exceeded, the plan reports a shortfall.
 """
 
@@ -70,6 +71,7 @@ class RetentionPlan:
     bytes_to_free: int
     bytes_freed: int
     shortfall_bytes: int  # > 0: the size rule could not free enough without breaking the legal minimum
+    kept_by_hold: int = 0  # segments a rule would have deleted but a legal hold keeps
 
 
 def plan_retention(
@@ -82,11 +84,15 @@ def plan_retention(
     deletions: list[Deletion] = []
     chosen: set[int] = set()
     freed_by_age = 0
+    kept: set[int] = set()  # held segments a rule would have taken
     for seg in segments:
         policy = policies.get(seg.camera_id, default_policy)
-        if seg.held or policy.max_age_days is None:
+        if policy.max_age_days is None:
             continue
         if seg.end_us <= now_us - int(policy.max_age_days * US_PER_DAY):
+            if seg.held:
+                kept.add(seg.id)
+                continue
             deletions.append(Deletion(seg.id, "max_age"))
             chosen.add(seg.id)
             freed_by_age += seg.size_bytes
@@ -97,11 +103,14 @@ def plan_retention(
         for seg in sorted(segments, key=lambda s: (s.start_us, s.id)):
             if freed >= to_free:
                 break
-            if seg.id in chosen or seg.held:
+            if seg.id in chosen:
                 continue
             policy = policies.get(seg.camera_id, default_policy)
             if seg.end_us > now_us - int(policy.min_days * US_PER_DAY):
                 continue  # younger than the legal minimum: the size rule may not touch it
+            if seg.held:
+                kept.add(seg.id)
+                continue
             deletions.append(Deletion(seg.id, "max_bytes"))
             chosen.add(seg.id)
             freed += seg.size_bytes
@@ -110,4 +119,5 @@ def plan_retention(
         bytes_to_free=to_free,
         bytes_freed=freed + freed_by_age,
         shortfall_bytes=max(0, to_free - freed),
+        kept_by_hold=len(kept),
     )

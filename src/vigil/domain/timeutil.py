@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 US_PER_S = 1_000_000
 US_PER_DAY = 86_400 * US_PER_S
@@ -22,6 +22,12 @@ def datetime_from_us(value_us: int) -> datetime:
 
 def iso_from_us(value_us: int) -> str:
     return datetime_from_us(value_us).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def iso_precise_from_us(value_us: int) -> str:
+    """ISO 8601 in UTC to the microsecond (``2026-11-24T10:00:00.123456Z``): exact, for records that are evidence."""
+    exact = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=value_us)  # no float rounding
+    return exact.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def parse_instant(text: str) -> int:

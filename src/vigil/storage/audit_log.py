@@ -24,7 +24,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -218,6 +218,16 @@ class SqlAuditLog:
                 | cast(c.detail, Text).ilike(pattern, escape="\\")
             )
         query = _entry_query().where(*conds).order_by(c.seq.desc()).limit(limit).offset(offset)
+        with self._catalog._read() as conn:
+            return [_entry(row) for row in conn.execute(query)]
+
+    def touching(self, camera_ids: Sequence[str], start_us: int, end_us: int) -> list[AuditEntry]:
+        """Every entry about this footage, oldest first: on one of the cameras, with a range of footage that
+        overlaps ``[start_us, end_us)``, or with no range (a live view, a refusal) made while it was recorded."""
+        c = t.audit.c
+        overlaps = (c.range_start_us < end_us) & (c.range_end_us >= start_us)
+        live = c.range_start_us.is_(None) & (c.at_us >= start_us) & (c.at_us < end_us)
+        query = _entry_query().where(c.camera_id.in_(list(camera_ids)), overlaps | live).order_by(c.seq)
         with self._catalog._read() as conn:
             return [_entry(row) for row in conn.execute(query)]
 

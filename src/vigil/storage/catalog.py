@@ -107,6 +107,7 @@ over the cap, the walk with LIKE is taken without reading the rest (FTS5 finds h
 FULL_TEXT_MIN_CHARS = 3  # trigrams: shorter text cannot be looked up in the index
 FULL_TEXT_MIN_SQLITE = (3, 35, 0)  # trigram tokenizer, MATERIALIZED common table expressions
 ID_CHUNK = 500  # ids per IN (...) list
+LONGEST_SEGMENT_US = 2 * 3600 * 1_000_000  # segments last at most recording.segment_duration_s (<= 1 h) and a GOP
 
 _Columns = ReadOnlyColumnCollection[str, Any]
 _Scope = Callable[[_Columns], list[ColumnElement[bool]]]
@@ -274,9 +275,16 @@ class SqlCatalog:
             ).all()
         return {r[0]: (r[1] * 1e6 / r[2]) if r[2] else 0.0 for r in rows}
 
-    def mark_deleting(self, segment_id: int) -> None:
+    def mark_deleting(self, segment_id: int) -> bool:
+        """Mark a segment for deletion unless an active legal hold overlaps it (checked in the same transaction,
+        so a hold placed after retention planned still wins); False when it is held and left alone."""
+        s, h = t.segments.c, t.legal_holds.c
+        held = exists().where(
+            h.lifted_us.is_(None), h.camera_id == s.camera_id, h.start_us < s.end_us, h.end_us > s.start_us
+        )
         with self._write() as conn:
-            conn.execute(update(t.segments).where(t.segments.c.id == segment_id).values(state="deleting"))
+            done = conn.execute(update(t.segments).where(s.id == segment_id, ~held).values(state="deleting"))
+            return bool(done.rowcount)
 
     def remove_segment(self, seg: Segment, now_us: int, rule: str, actor: str, reason: str) -> LedgerEntry:
         """Write the ledger entry and drop the row, in one transaction (call after the file is unlinked)."""
@@ -310,6 +318,18 @@ class SqlCatalog:
         query = select(t.deletion_ledger).order_by(t.deletion_ledger.c.id)
         if limit is not None:
             query = query.limit(limit)
+        with self._read() as conn:
+            return [LedgerEntry(**dict(r)) for r in conn.execute(query).mappings()]
+
+    def deletions(self, camera_id: str, stream: str, start_us: int, end_us: int) -> list[LedgerEntry]:
+        """Ledger entries of one stream's deleted segments that overlapped ``[start_us, end_us)``, oldest first."""
+        c = t.deletion_ledger.c
+        query = (
+            select(t.deletion_ledger)
+            .where(c.camera_id == camera_id, c.stream == stream, c.start_us < end_us, c.end_us > start_us)
+            .where(c.start_us > start_us - LONGEST_SEGMENT_US)  # a bounded range of ix_ledger_stream_time
+            .order_by(c.start_us, c.id)
+        )
         with self._read() as conn:
             return [LedgerEntry(**dict(r)) for r in conn.execute(query).mappings()]
 

@@ -101,6 +101,7 @@ deletion_ledger = Table(
     Column("prev_entry_sha256", String(64), nullable=True),
     Column("entry_sha256", String(64), nullable=False),
     Index("ix_ledger_sha", "sha256"),
+    Index("ix_ledger_stream_time", "camera_id", "stream", "start_us"),  # revision 0007
 )
 
 stream_health = Table(
@@ -223,3 +224,45 @@ def declared_name(name: str | None, type_: str, _parent_names: object) -> bool:
     """Alembic's ``include_name`` hook: everything but the full-text index's tables, which ``metadata`` leaves
     out on purpose (:data:`EVENTS_FTS`)."""
     return not (type_ == "table" and name is not None and (name == EVENTS_FTS or name.startswith(EVENTS_FTS + "_")))
+
+
+# --- legal holds and evidence packages (revision 0007) -------------------------------------------------------
+legal_holds = Table(
+    "legal_holds",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("camera_id", String(64), nullable=False),
+    Column("start_us", BigInteger, nullable=False),  # the footage held: [start_us, end_us), every stream
+    Column("end_us", BigInteger, nullable=False),
+    Column("placed_us", BigInteger, nullable=False),
+    Column("placed_by", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("package_id", String(64), nullable=True),  # the evidence package whose export placed it
+    Column("lifted_us", BigInteger, nullable=True),  # NULL while the hold is active
+    Column("lifted_by", Text, nullable=True),
+    Column("lift_reason", Text, nullable=True),
+    Index("ix_legal_holds_camera_time", "camera_id", "start_us"),
+    Index("ix_legal_holds_lifted", "lifted_us"),
+)
+
+evidence_packages = Table(
+    "evidence_packages",
+    metadata,
+    Column("id", String(64), primary_key=True),  # ev-YYYYMMDD-<hex>
+    Column("created_us", BigInteger, nullable=False),
+    Column("requested_by", Text, nullable=False),
+    Column("client", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("recipient", Text, nullable=False),
+    Column("cameras", Text, nullable=False),  # comma-separated camera ids
+    Column("stream", String(16), nullable=False),
+    Column("start_us", BigInteger, nullable=False),
+    Column("end_us", BigInteger, nullable=False),
+    Column("path", Text, nullable=False),  # where it was written (a folder or a .zip)
+    Column("manifest_sha256", String(64), nullable=False),
+    Column("key_fingerprint", String(64), nullable=False),
+    Column("file_count", Integer, nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("gap_count", Integer, nullable=False),
+    Index("ix_evidence_packages_created", "created_us"),
+)

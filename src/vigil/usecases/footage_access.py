@@ -1,6 +1,7 @@
 """The one gate between a person and footage: every camera request is checked against the person's role and
 grants, every refusal and every look at footage (live, playback, snapshot, export) is written to the audit log
-with the client and the reason given.
+with the client and the reason given. Playback and export are also held to each camera's purpose limit: footage
+older than ``purpose.max_view_age_days`` is refused unless a legal hold covers it.
 
 A browser asks for the same clip many times (HTTP range requests while it seeks) and for the same snapshot
 whenever a page redraws: :class:`FootageGate` writes one entry per person, act, camera, range and reason within
@@ -14,10 +15,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from vigil.config.models import CameraConfig, Config
-from vigil.domain.access import Action, Principal
+from vigil.domain.access import HISTORY_ACTIONS, Action, Principal
 from vigil.domain.audit import AuditAction, require_reason
 from vigil.domain.errors import Forbidden, NotFound
-from vigil.ports import AuditLog, Clock
+from vigil.ports import AuditLog, Clock, LegalHolds
+from vigil.usecases.legal_holds import purpose_problem
 
 REPEAT_S = 600.0
 
@@ -31,8 +33,16 @@ _ACTION_WORDS = {
 
 
 class FootageGate:
-    def __init__(self, config: Callable[[], Config], audit: AuditLog, clock: Clock, repeat_s: float = REPEAT_S) -> None:
+    def __init__(
+        self,
+        config: Callable[[], Config],
+        audit: AuditLog,
+        clock: Clock,
+        repeat_s: float = REPEAT_S,
+        holds: LegalHolds | None = None,
+    ) -> None:
         self._config, self._audit, self._clock = config, audit, clock  # config: the one in force, when asked
+        self._holds = holds
         self._repeat_us = int(repeat_s * 1e6)
         self._recent: dict[tuple[Any, ...], int] = {}
         self._lock = threading.Lock()
@@ -56,7 +66,19 @@ class FootageGate:
             self.refused(who, f"{action.value} on camera {camera_id}", client, camera_id, history)
             span = " over that time range" if history is not None and cam is not None else ""
             raise Forbidden(f"you may not {_ACTION_WORDS.get(action, action.value)} camera {camera_id!r}{span}")
+        if history is not None and action in HISTORY_ACTIONS:
+            self.purpose(who, cam.id, history, client)
         return cam
+
+    def purpose(self, who: Principal, camera_id: str, span: tuple[int, int], client: str) -> None:
+        """Forbidden, written down, when the camera's purpose limit closes any of ``span`` and no legal hold
+        opens it (``cameras[].purpose.max_view_age_days``; an admin is bound by it too)."""
+        if self._holds is None:
+            return
+        problem = purpose_problem(self._config(), self._holds, camera_id, span[0], span[1], self._clock.now_us())
+        if problem is not None:
+            self.refused(who, f"footage beyond its purpose limit on camera {camera_id}", client, camera_id, span)
+            raise Forbidden(problem)
 
     def cameras(self, who: Principal, action: Action) -> list[CameraConfig]:
         """The cameras ``who`` may do ``action`` on, in configuration order."""

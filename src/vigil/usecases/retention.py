@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from vigil.config.models import Config
 from vigil.domain.capacity import CapacityForecast, capacity_bytes, forecast_capacity
+from vigil.domain.holds import mark_held
 from vigil.domain.retention import DiskBudget, RetentionPolicy, plan_retention
 from vigil.domain.timeutil import US_PER_DAY
-from vigil.ports import Catalog, Clock, SegmentStore
+from vigil.ports import Catalog, Clock, LegalHolds, SegmentStore
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ class SweepResult:
     bytes_freed: int
     shortfall_bytes: int
     forecast: CapacityForecast
+    kept_by_hold: int = 0  # segments the rules would have deleted, kept by legal holds
 
 
 def policies(config: Config) -> tuple[dict[str, RetentionPolicy], RetentionPolicy]:
@@ -52,8 +54,15 @@ def measure_capacity(config: Config, catalog: Catalog, store: SegmentStore, now_
 
 
 class RetentionSweeper:
-    def __init__(self, config: Config, catalog: Catalog, store: SegmentStore, clock: Clock) -> None:
+    """Applies the retention rules. Segments under an active legal hold are marked held before planning (so the
+    plan skips them) and the catalog refuses to mark a held segment for deletion (so a hold placed meanwhile, by
+    another process, wins too)."""
+
+    def __init__(
+        self, config: Config, catalog: Catalog, store: SegmentStore, clock: Clock, holds: LegalHolds | None = None
+    ) -> None:
         self._config, self._catalog, self._store, self._clock = config, catalog, store, clock
+        self._holds = holds
 
     def _budget(self, now_us: int) -> DiskBudget:
         storage = self._config.storage
@@ -73,13 +82,19 @@ class RetentionSweeper:
     def sweep(self) -> SweepResult:
         now = self._clock.now_us()
         per_camera, default = policies(self._config)
-        plan = plan_retention(self._catalog.retention_view(), per_camera, default, self._budget(now), now)
+        view = self._catalog.retention_view()
+        if self._holds is not None:
+            view = mark_held(view, self._holds.active())
+        plan = plan_retention(view, per_camera, default, self._budget(now), now)
         deleted = freed = 0
+        kept = plan.kept_by_hold
         for deletion in plan.deletions:
             seg = self._catalog.segment(deletion.segment_id)
             if seg is None:
                 continue
-            self._catalog.mark_deleting(seg.id)
+            if not self._catalog.mark_deleting(seg.id):
+                kept += 1  # a hold placed since the plan was made
+                continue
             self._store.delete(seg.path)
             reason = (
                 "older than the camera's maximum age"
@@ -91,9 +106,11 @@ class RetentionSweeper:
             freed += seg.size_bytes
         if deleted:
             log.info("retention deleted %d segment(s), %d bytes", deleted, freed)
+        if kept:
+            log.info("retention kept %d segment(s) the rules would have deleted: under legal hold", kept)
         forecast = measure_capacity(self._config, self._catalog, self._store, now)
         self._capacity_event(plan.shortfall_bytes, forecast, now)
-        return SweepResult(deleted, freed, plan.shortfall_bytes, forecast)
+        return SweepResult(deleted, freed, plan.shortfall_bytes, forecast, kept)
 
     def _capacity_event(self, shortfall: int, forecast: CapacityForecast, now: int) -> None:
         open_event = self._catalog.open_event(CAPACITY_EVENT)
