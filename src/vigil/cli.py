@@ -90,6 +90,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return run_audit(config, base, args)
 
 
+def cmd_notifications(args: argparse.Namespace) -> int:
+    from vigil.commands.notifications import run_notifications
+
+    config, base = _config(args)
+    return run_notifications(config, base, args)
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from vigil.media.simulator import run_simulator
 
@@ -144,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     from vigil.commands.audit import add_parser as add_audit
 
     add_audit(sub, cmd_audit)
+    from vigil.commands.notifications import add_parser as add_notifications
+
+    add_notifications(sub, cmd_notifications)
     p = add("simulate", cmd_simulate, "serve every clip in a folder as an RTSP camera on 127.0.0.1")
     p.add_argument("--media", required=True, help="folder of video clips")
     p.add_argument("--port", type=int, default=8554)

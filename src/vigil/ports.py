@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from vigil.domain.audit import AuditAction, AuditEntry, AuditHead
+from vigil.domain.notifications import Attempt, NewNotification, Notification
 from vigil.domain.records import (
     EventRecord,
     GrantRecord,
@@ -281,3 +282,36 @@ class LiveFeed(Protocol):
     def subscribe(self, camera_id: str, stream: str) -> AbstractAsyncContextManager[AsyncIterator[str | bytes]]: ...
 
     async def close(self, timeout_s: float = 5.0) -> None: ...
+
+
+class OutboxStore(Protocol):
+    """The notification outbox (``vigil.storage.outbox``; ``vigil.domain.notifications``)."""
+
+    def add(self, items: Sequence[NewNotification]) -> None: ...
+
+    def heads(self, channel: str) -> list[Notification]:
+        """Each ordering key's oldest pending notification on the channel, with its payload."""
+        ...
+
+    def record_attempt(self, seq: int, attempt: Attempt, next_attempt_us: int) -> None: ...
+
+    def expire(self, now_us: int, channel: str | None = None) -> int: ...
+
+    def notification(self, notification_id: str) -> Notification | None: ...
+
+    def notifications(
+        self,
+        *,
+        state: str | None = None,
+        channel: str | None = None,
+        key: str | None = None,
+        event_id: int | None = None,
+        limit: int = 100,
+        before_seq: int | None = None,
+    ) -> list[Notification]: ...
+
+    def attempts(self, seqs: Sequence[int]) -> dict[int, list[Attempt]]: ...
+
+    def retry(self, notification_id: str, now_us: int, expires_us: int) -> Notification: ...
+
+    def prune(self, finished_before_us: int) -> int: ...

@@ -1,7 +1,7 @@
 """The composition root: builds every part from the Config, starts them in order, stops them in reverse.
 
-Start-up order: catalog (migrated) -> recovery of half-written segments -> gaps for the time Vigil was down
--> recorder workers -> report drain -> retention sweeper -> web server. Stop: the reverse.
+Start-up order: catalog (migrated) -> recovery of half-written segments -> notification delivery -> gaps for the
+time Vigil was down -> recorder workers -> report drain -> retention sweeper -> web server. Stop: the reverse.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from vigil.api.deps import ApiDeps, ClipFile
 from vigil.config.models import Config
 from vigil.domain.audit import SYSTEM_ACTOR, AuditAction
 from vigil.domain.errors import ConfigError, NotFound, StorageError
+from vigil.domain.notifications import Route, Site
 from vigil.media.analysis_worker import AnalysisJob, analysis_worker_main
 from vigil.media.clip import ClipPart, write_clip
 from vigil.media.detector_process import DetectFn, DetectorJob, detector_main
@@ -32,15 +33,18 @@ from vigil.media.live import LiveHub
 from vigil.media.probe import probe_segment, salvage_segment
 from vigil.media.recorder import StreamSpec
 from vigil.media.supervisor import RecorderSupervisor, WorkerSupervisor
+from vigil.notify.service import NotificationService, channel_plans
 from vigil.passwords import Argon2Passwords
 from vigil.ports import Clock, DetectionLink, Found, SegmentFacts, SystemClock
 from vigil.storage.accounts import SqlAccounts
 from vigil.storage.audit_log import SqlAuditLog, audit_anchor_path
 from vigil.storage.catalog import SqlCatalog, sqlite_url
+from vigil.storage.outbox import SqlOutbox, outbox_hook
 from vigil.storage.segment_store import LocalSegmentStore
 from vigil.usecases.accounts import Accounts
 from vigil.usecases.analysis_reports import AnalysisReports
 from vigil.usecases.event_bus import EventBus, EventPublished
+from vigil.usecases.notifications import NotificationRouter, Outbox
 from vigil.usecases.playback import clip_sources
 from vigil.usecases.recorder_reports import RecorderReports
 from vigil.usecases.recovery import RecoveryReport, recover
@@ -206,6 +210,44 @@ def open_accounts(config: Config, base_dir: Path) -> tuple[Accounts, SqlAuditLog
     return Accounts(SqlAccounts(catalog), Argon2Passwords(), SystemClock()), audit, catalog.close
 
 
+def read_snapshot(root: Path, relpath: str) -> bytes | None:
+    """An event's snapshot JPEG (``data["snapshot"]``, relative to the snapshots folder); None when it is gone or
+    points outside the folder."""
+    path = (root / relpath).resolve()
+    if not path.is_relative_to(root.resolve()):
+        return None
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def notification_router(config: Config, clock: Clock, snapshots: Path) -> NotificationRouter:
+    """Which notifications each event makes, as configured (``notifications.routes``)."""
+    routes = [
+        Route(
+            channel=r.channel,
+            types=frozenset(r.types),
+            cameras=frozenset(r.cameras),
+            labels=frozenset(label.strip().lower() for label in r.labels),
+            zones=frozenset(r.zones),
+            min_severity=r.min_severity,
+            changes=frozenset(r.changes),
+        )
+        for r in config.notifications.routes
+    ]
+    site = Site(config.site.name, {c.id: c.name for c in config.cameras}, config.notifications.public_url or "")
+    return NotificationRouter(channel_plans(config), routes, site, clock, lambda rel: read_snapshot(snapshots, rel))
+
+
+def open_outbox(config: Config, base_dir: Path) -> tuple[Outbox, SqlCatalog, Paths]:
+    """The outbox alone, for ``vigil notifications`` (a running node picks a retry up within a second); close the
+    catalog when done."""
+    paths, catalog, _ = open_storage(config, base_dir)
+    clock = SystemClock()
+    return Outbox(SqlOutbox(catalog), notification_router(config, clock, paths.snapshots), clock), catalog, paths
+
+
 class PublishingCatalog(SqlCatalog):
     """The catalog that also publishes every event it records on the bus, whichever use case recorded it
     (recorder, retention, analysis), once the row is written."""
@@ -273,6 +315,14 @@ class Vigil:
         self.bus = EventBus()  # what later features (alarms, notifications, live pages) subscribe to
         self.catalog = PublishingCatalog(self.paths.catalog_url, self.bus)
         self.store = LocalSegmentStore(self.paths.root)
+        # notifications: made in the event's own transaction (the outbox hook), delivered by the service's thread
+        outbox_store = SqlOutbox(self.catalog)
+        self.notifications = NotificationService.from_config(config, base_dir, outbox_store, self.clock)
+        router = notification_router(config, self.clock, self.paths.snapshots)
+        self.outbox = Outbox(outbox_store, router, self.clock, self.notifications.wake)
+        if config.notifications.channels:
+            self.catalog.event_hook = outbox_hook(router)
+            self.bus.subscribe(lambda _published: self.notifications.wake())
         self.reports = RecorderReports(self.catalog, on_resume=self._salvage_abandoned)
         self.sweeper = RetentionSweeper(config, self.catalog, self.store, self.clock)
         self.specs = stream_specs(config, self.paths.root)
@@ -322,6 +372,7 @@ class Vigil:
 
     def start(self) -> None:
         self.recover()
+        self.notifications.start()  # what a previous run left undelivered goes out at once
         self.reports.mark_process_down(((s.camera_id, s.stream) for s in self.specs), self.clock.now_us())
         self.supervisor.start()
         with self._lock:
@@ -354,6 +405,7 @@ class Vigil:
         with self._lock:
             for job in self.jobs:
                 self.analysis_reports.close_all(job.camera_id, self.clock.now_us())
+        self.notifications.stop()  # what is still undelivered stays in the outbox for the next start
         self.catalog.close()
 
     def _salvage_abandoned(self, camera_id: str, stream: str, before_us: int) -> None:
@@ -489,6 +541,7 @@ class Vigil:
             snapshots=self.paths.snapshots,
             bus=self.bus,
             live=LiveHub(self.live_url),
+            outbox=self.outbox,
         )
 
     def app(self) -> Any:

@@ -20,6 +20,7 @@ from vigil.api.deps import ApiDeps
 from vigil.api.errors import install_error_handlers
 from vigil.api.event_routes import event_router
 from vigil.api.live_routes import live_router
+from vigil.api.notification_routes import notification_router
 from vigil.api.pages import WEB, page_router
 from vigil.api.session_routes import session_router
 from vigil.domain.errors import ErrorKind
@@ -124,6 +125,7 @@ def create_app(deps: ApiDeps) -> FastAPI:
 
     describe_errors(app)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
-    for router in (session_router, camera_router, event_router, live_router, admin_router, page_router):
+    routers = (session_router, camera_router, event_router, live_router, admin_router, notification_router, page_router)
+    for router in routers:
         app.include_router(router(api))
     return app

@@ -10,6 +10,7 @@ from vigil.config.models import Config
 from vigil.ports import AuditLog, Catalog, Clock, LiveFeed, SegmentStore
 from vigil.usecases.accounts import Accounts
 from vigil.usecases.event_bus import EventBus
+from vigil.usecases.notifications import Outbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +35,4 @@ class ApiDeps:
     snapshots: Path | None = None  # the folder event snapshots are written under
     bus: EventBus | None = None  # new events, for the live event stream
     live: LiveFeed | None = None  # live video for viewers; None when live view is off
+    outbox: Outbox | None = None  # notifications and their delivery attempts; None: the node sends none
