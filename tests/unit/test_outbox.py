@@ -79,6 +79,10 @@ def test_heads_are_each_keys_oldest_pending_and_attempts_move_them_on(tmp_path):
     heads = store.heads("hook")
     assert [(h.key, h.payload is not None) for h in heads] == [("gate", True), ("dock", True), ("", True)]
     first = heads[0]
+    second = store.next_pending("hook", "gate", first.seq)
+    assert second.key == "gate" and second.seq > first.seq and second.payload is not None
+    assert store.next_pending("hook", "dock", heads[1].seq).seq > heads[1].seq
+    assert store.next_pending("hook", "", heads[2].seq) is None
     store.record_attempt(first.seq, Attempt(T0, "retry", 12.5, 500, "HTTP 500"), T0 + 5 * S)
     again = store.heads("hook")[0]
     assert (again.seq, again.attempts, again.next_attempt_us, again.last_error) == (

@@ -1,12 +1,16 @@
-"""One channel's delivery worker (asyncio): each ordering key's oldest pending notification is sent, and the
-next of that key only once it is delivered, refused for good or expired. A key whose head keeps failing waits
-out its back-off alone: other keys, and other channels, go on.
+"""One channel's delivery worker (asyncio): each ordering key's notifications are sent one at a time, in order:
+the next of a key only once the receiver took the one before, refused it for good, or it expired. A key whose head
+keeps failing waits out its back-off alone: other keys, and other channels, go on.
 
-The loop: read the heads of the channel (one indexed query), start a delivery for each head that is due and whose
-key has none in flight (at most ``max_parallel`` at once), then sleep until woken (a new notification, a delivery
-done), until the earliest back-off ends, or :data:`POLL_S`, whichever comes first. Every attempt is written with
-its result before the key's next notification is read, so a crash between sending and writing sends that one
-again after the restart (at-least-once; the id tells receivers it is the same).
+The loop: read the heads of the channel (each key's oldest pending notification, one indexed query), start a
+delivery for each head that is due and whose key has none in flight (at most ``max_parallel`` keys at once), then
+sleep until woken (a new notification, a delivery done), until the earliest back-off ends, or :data:`POLL_S`.
+
+A key's delivery goes on with the key's next pending notification as soon as the receiver took one; the attempts
+it made are written meanwhile, several keys' at a time in one transaction (:class:`AttemptWriter`), and the key is
+handed back to the loop only when they are written. A failed attempt is written before the key moves on (its
+back-off must be kept). A crash before an attempt is written sends that notification again after the restart:
+delivery is at least once, and a receiver sees the first arrival of each notification in order.
 """
 
 from __future__ import annotations
@@ -70,6 +74,8 @@ class ChannelDispatcher:
         self._ended_at: dict[str, int] = {}  # key -> the value of _ends when its last delivery ended
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(settings.max_parallel)
+        self._stopping: asyncio.Event | None = None
+        self.writer = AttemptWriter(store, self._db)
 
     @property
     def name(self) -> str:
@@ -83,7 +89,9 @@ class ChannelDispatcher:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
     async def run(self, stopping: asyncio.Event, grace_s: float = 3.0) -> None:
+        self._stopping = stopping
         await self.sender.start()
+        writing = asyncio.create_task(self.writer.run(), name=f"attempts-{self.name}")
         try:
             while not stopping.is_set():
                 self._wake.clear()
@@ -95,6 +103,8 @@ class ChannelDispatcher:
                 await _first(self._wake.wait(), stopping.wait(), timeout_s=wait_s)
         finally:
             await self._finish(grace_s)
+            await self.writer.close()
+            await writing
             await self.sender.stop()
 
     async def _dispatch(self) -> float:
@@ -122,25 +132,40 @@ class ChannelDispatcher:
             wait_s = 0.0
         return max(wait_s, 0.0)
 
-    async def _deliver(self, n: Notification) -> None:
+    async def _deliver(self, first: Notification) -> None:
+        written: list[asyncio.Future[None]] = []
         try:
             async with self._slots:
-                await self._attempt(n)
+                n: Notification | None = first
+                while n is not None:
+                    attempt, next_us = await self._attempt(n)
+                    if attempt.outcome != Outcome.DELIVERED:
+                        await self._db(self.store.record_attempt, n.seq, attempt, next_us)
+                        break
+                    written.append(self.writer.put(n.seq, attempt, next_us))
+                    n = await self._next_due(n)
+                await asyncio.gather(*written)
         except StorageError:
             log.exception(
-                "channel=%s camera=%s: could not record the attempt on %s; it will be sent again",
-                self.name,
-                n.key,
-                n.id,
+                "channel=%s camera=%s: could not record attempts; they will be sent again", self.name, first.key
             )
             await asyncio.sleep(STORAGE_PAUSE_S)
         finally:
             self._ends += 1
-            self._ended_at[n.key] = self._ends
-            self._busy.discard(n.key)
+            self._ended_at[first.key] = self._ends
+            self._busy.discard(first.key)
             self._wake.set()
 
-    async def _attempt(self, n: Notification) -> None:
+    async def _next_due(self, n: Notification) -> Notification | None:
+        """The key's next notification when it is due now (else the loop takes it up later)."""
+        if self._stopping is not None and self._stopping.is_set():
+            return None
+        nxt = await self._db(self.store.next_pending, self.name, n.key, n.seq)
+        now = self.clock.now_us()
+        return nxt if nxt is not None and nxt.expires_us > now and nxt.next_attempt_us <= now else None
+
+    async def _attempt(self, n: Notification) -> tuple[Attempt, int]:
+        """Send one notification; the attempt and when to try it next (when it was not delivered)."""
         started_us, t0 = self.clock.now_us(), time.monotonic()
         try:
             result = await asyncio.wait_for(self.sender.send(n), self.settings.timeout_s + SEND_GRACE_S)
@@ -170,8 +195,7 @@ class ChannelDispatcher:
             log.error(
                 "channel=%s camera=%s: notification %s refused for good: %s", self.name, n.key, n.id, result.error
             )
-        attempt = Attempt(started_us, result.outcome, duration_ms, result.status, result.error)
-        await self._db(self.store.record_attempt, n.seq, attempt, next_us)
+        return Attempt(started_us, result.outcome, duration_ms, result.status, result.error), next_us
 
     async def _finish(self, grace_s: float) -> None:
         """Let deliveries in flight end (up to ``grace_s``), then cut off the rest (they are sent again later)."""
@@ -191,3 +215,43 @@ async def _first(*waits: Any, timeout_s: float) -> None:
     finally:
         for task in tasks:
             task.cancel()
+
+
+class AttemptWriter:
+    """Writes delivered attempts in batches: everything queued while the previous batch was being written goes
+    in the next transaction (one commit, one fsync for many). ``put`` returns a future done when it is written."""
+
+    def __init__(self, store: OutboxStore, db: Callable[..., Any]) -> None:
+        self.store = store
+        self._db = db
+        self._queue: list[tuple[int, Attempt, int, asyncio.Future[None]]] = []
+        self._kick = asyncio.Event()
+        self._closing = False
+
+    def put(self, seq: int, attempt: Attempt, next_us: int) -> asyncio.Future[None]:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((seq, attempt, next_us, done))
+        self._kick.set()
+        return done
+
+    async def run(self) -> None:
+        while not (self._closing and not self._queue):
+            await self._kick.wait()
+            self._kick.clear()
+            batch, self._queue = self._queue, []
+            if not batch:
+                continue
+            try:
+                await self._db(self.store.record_attempts, [(seq, a, nxt) for seq, a, nxt, _ in batch])
+            except Exception as exc:  # StorageError, or a bug: the keys waiting on it must hear of it
+                error = exc if isinstance(exc, StorageError) else StorageError(f"writing attempts failed: {exc}")
+                for *_, done in batch:
+                    done.set_exception(error)
+                continue
+            for *_, done in batch:
+                done.set_result(None)
+
+    async def close(self) -> None:
+        """Write what is queued, then stop."""
+        self._closing = True
+        self._kick.set()

@@ -129,33 +129,50 @@ class SqlOutbox:
                 rows += [_notification(r) for r in conn.execute(query).mappings()]
         return sorted(rows, key=lambda n: n.seq)
 
+    def next_pending(self, channel: str, key: str, after_seq: int) -> Notification | None:
+        """The key's next pending notification on ``channel`` after ``after_seq`` (with its payload)."""
+        query = (
+            select(t.notifications)
+            .where(_n.channel == channel, _n.state == NotificationState.PENDING.value, _n.key == key)
+            .where(_n.seq > after_seq)
+            .order_by(_n.seq)
+            .limit(1)
+        )
+        with self._catalog._read() as conn:
+            row = conn.execute(query).mappings().first()
+            return _notification(row) if row else None
+
     def record_attempt(self, seq: int, attempt: Attempt, next_attempt_us: int) -> None:
         """Write one attempt and move its notification on: delivered, failed, or still pending until
         ``next_attempt_us``."""
-        state = _state_after(attempt.outcome)
-        finished = attempt.at_us if state != NotificationState.PENDING else None
+        self.record_attempts([(seq, attempt, next_attempt_us)])
+
+    def record_attempts(self, items: Sequence[tuple[int, Attempt, int]]) -> None:
+        """:meth:`record_attempt` for several notifications, in one transaction."""
         with self._catalog._write() as conn:
-            conn.execute(
-                insert(t.notification_attempts).values(
-                    notification_seq=seq,
-                    at_us=attempt.at_us,
-                    duration_ms=round(attempt.duration_ms, 3),
-                    outcome=str(attempt.outcome),
-                    status=attempt.status,
-                    error=attempt.error,
+            for seq, attempt, next_attempt_us in items:
+                state = _state_after(attempt.outcome)
+                conn.execute(
+                    insert(t.notification_attempts).values(
+                        notification_seq=seq,
+                        at_us=attempt.at_us,
+                        duration_ms=round(attempt.duration_ms, 3),
+                        outcome=str(attempt.outcome),
+                        status=attempt.status,
+                        error=attempt.error,
+                    )
                 )
-            )
-            conn.execute(
-                update(t.notifications)
-                .where(_n.seq == seq)
-                .values(
-                    state=state.value,
-                    attempts=_n.attempts + 1,
-                    next_attempt_us=next_attempt_us,
-                    finished_us=finished,
-                    last_error=attempt.error,
+                conn.execute(
+                    update(t.notifications)
+                    .where(_n.seq == seq)
+                    .values(
+                        state=state.value,
+                        attempts=_n.attempts + 1,
+                        next_attempt_us=next_attempt_us,
+                        finished_us=attempt.at_us if state != NotificationState.PENDING else None,
+                        last_error=attempt.error,
+                    )
                 )
-            )
 
     def expire(self, now_us: int, channel: str | None = None) -> int:
         """Mark every pending notification whose time is up as expired; how many."""

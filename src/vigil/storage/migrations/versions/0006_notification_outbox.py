@@ -2,7 +2,7 @@
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-11-30 10:00:00.000000
+Create Date: 2026-12-05 10:00:00.000000
 
 ``notifications`` holds every notification until it is delivered, refused for good or expired, with exactly the
 bytes sent (``payload``), its stable id (a UUID, in every message) and its ordering key (the camera); ``seq`` is
