@@ -25,7 +25,6 @@ from vigil.api.deps import ApiDeps, ClipFile
 from vigil.config.models import Config
 from vigil.domain.audit import SYSTEM_ACTOR, AuditAction
 from vigil.domain.errors import ConfigError, NotFound, StorageError
-from vigil.domain.notifications import Route, Site
 from vigil.media.analysis_worker import AnalysisJob, analysis_worker_main
 from vigil.media.clip import ClipPart, write_clip
 from vigil.media.detector_process import DetectFn, DetectorJob, detector_main
@@ -33,7 +32,7 @@ from vigil.media.live import LiveHub
 from vigil.media.probe import probe_segment, salvage_segment
 from vigil.media.recorder import StreamSpec
 from vigil.media.supervisor import RecorderSupervisor, WorkerSupervisor
-from vigil.notify.service import NotificationService, channel_plans
+from vigil.notify.service import NotificationService, notification_router
 from vigil.passwords import Argon2Passwords
 from vigil.ports import Clock, DetectionLink, Found, SegmentFacts, SystemClock
 from vigil.storage.accounts import SqlAccounts
@@ -44,7 +43,7 @@ from vigil.storage.segment_store import LocalSegmentStore
 from vigil.usecases.accounts import Accounts
 from vigil.usecases.analysis_reports import AnalysisReports
 from vigil.usecases.event_bus import EventBus, EventPublished
-from vigil.usecases.notifications import NotificationRouter, Outbox
+from vigil.usecases.notifications import Outbox
 from vigil.usecases.playback import clip_sources
 from vigil.usecases.recorder_reports import RecorderReports
 from vigil.usecases.recovery import RecoveryReport, recover
@@ -208,36 +207,6 @@ def open_accounts(config: Config, base_dir: Path) -> tuple[Accounts, SqlAuditLog
     paths, catalog, _ = open_storage(config, base_dir)
     audit = SqlAuditLog(catalog, audit_anchor_path(paths.catalog_url, paths.root))
     return Accounts(SqlAccounts(catalog), Argon2Passwords(), SystemClock()), audit, catalog.close
-
-
-def read_snapshot(root: Path, relpath: str) -> bytes | None:
-    """An event's snapshot JPEG (``data["snapshot"]``, relative to the snapshots folder); None when it is gone or
-    points outside the folder."""
-    path = (root / relpath).resolve()
-    if not path.is_relative_to(root.resolve()):
-        return None
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
-def notification_router(config: Config, clock: Clock, snapshots: Path) -> NotificationRouter:
-    """Which notifications each event makes, as configured (``notifications.routes``)."""
-    routes = [
-        Route(
-            channel=r.channel,
-            types=frozenset(r.types),
-            cameras=frozenset(r.cameras),
-            labels=frozenset(label.strip().lower() for label in r.labels),
-            zones=frozenset(r.zones),
-            min_severity=r.min_severity,
-            changes=frozenset(r.changes),
-        )
-        for r in config.notifications.routes
-    ]
-    site = Site(config.site.name, {c.id: c.name for c in config.cameras}, config.notifications.public_url or "")
-    return NotificationRouter(channel_plans(config), routes, site, clock, lambda rel: read_snapshot(snapshots, rel))
 
 
 def open_outbox(config: Config, base_dir: Path) -> tuple[Outbox, SqlCatalog, Paths]:

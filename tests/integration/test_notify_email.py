@@ -46,6 +46,7 @@ def test_an_event_arrives_as_mail_with_its_snapshot_over_tls(tmp_path, security)
         wait_for(lambda: smtp.messages, timeout=15, what="the mail")
         sender, rcpts, raw = smtp.messages[0]
         assert sender == "vigil@example.com" and rcpts == ["guard@example.com", "chief@example.com"]
+        wait_for(lambda: node.outbox.list(state="delivered"), what="the attempt written")
         view = node.outbox.list()[0]
         assert view.notification.state == "delivered" and view.notification.event_id == event_id
         msg = email.message_from_bytes(raw, policy=email.policy.default)

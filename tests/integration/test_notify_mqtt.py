@@ -43,7 +43,7 @@ def test_events_and_camera_status_on_the_topics_integrators_expect(tmp_path, bro
         states = [json.loads(p) for p in watcher.on("vigil/gate/status")]
         assert [s["state"] for s in states] == ["offline", "online"] and states[0]["camera_id"] == "gate"
         assert all("id" in json.loads(p) for p in watcher.on("vigil/events"))
-        assert all(v.notification.state == "delivered" for v in node.outbox.list(limit=100))
+        wait_for(lambda: all(v.notification.state == "delivered" for v in node.outbox.list(limit=100)))
     finally:
         node.stop()
         watcher.stop()

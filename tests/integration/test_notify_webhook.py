@@ -29,6 +29,7 @@ def test_events_arrive_signed_in_order_per_camera_with_their_ids(tmp_path, recei
     try:
         ids = add_events(node, ["gate", "dock", "yard"], 10)
         wait_for(lambda: len(receiver.received) >= 30, what="30 webhooks")
+        wait_for(lambda: not node.outbox.list(state="pending"), what="the attempts written")
         time.sleep(0.3)
         assert len(receiver.received) == 30, "each once when nothing fails"
         key = signing_key(SECRET)
@@ -69,6 +70,7 @@ def test_a_bad_answer_is_retried_and_blocks_only_its_camera(tmp_path, receiver, 
         wait_for(lambda: len(per_camera(receiver.docs()).get("gate", [])) == 4, timeout=30, what="gate's four")
         order = per_camera(receiver.docs())
         assert order["gate"] == sorted(order["gate"]) and order["dock"] == sorted(order["dock"])
+        wait_for(lambda: not node.outbox.list(state="pending"), what="the attempts written")
         first_gate = node.outbox.list(key="gate", limit=10)[-1]
         attempts = first_gate.attempts
         assert [a.outcome for a in attempts] == ["retry"] * 3 + ["delivered"]
@@ -105,6 +107,7 @@ def test_gone_fails_for_good_and_the_camera_goes_on_then_retry_sends_it(tmp_path
         node.outbox.retry(failed[0].notification.id)
         wait_for(lambda: len(receiver.received) == 3, what="the retried one")
         assert receiver.received[-1].doc["id"] == failed[0].notification.id
+        wait_for(lambda: not node.outbox.list(state="pending"), what="the attempt written")
         assert node.outbox.show(failed[0].notification.id).notification.state == "delivered"
     finally:
         node.stop()

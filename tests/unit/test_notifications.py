@@ -190,6 +190,7 @@ def errors(notifications, cameras=()):
             "would travel in clear",
         ),
         ({"channels": [channel(retry_initial_s=10, retry_max_s=5)]}, "retry_max_s"),
+        ({"public_url": "vigil.example.com"}, "notifications.public_url: must be an http:// or https:// address"),
     ],
 )
 def test_bad_notification_config_is_refused_with_the_key(notifications, expected):
@@ -212,3 +213,14 @@ def test_a_missing_secret_stops_the_node_with_a_clear_message(tmp_path):
     assert secret_from_env("ops", "X", {"X": "s3cret"}) == "s3cret"
     assert "s3cret" not in repr(parse_config({"notifications": {"channels": [channel()]}})), "only the name is kept"
     assert Outcome.RETRY == "retry"
+
+
+def test_snapshots_are_read_only_from_their_folder(tmp_path):
+    from vigil.notify.service import read_snapshot
+
+    (tmp_path / "snaps" / "gate").mkdir(parents=True)
+    (tmp_path / "snaps" / "gate" / "1.jpg").write_bytes(b"jpeg")
+    (tmp_path / "secret.txt").write_text("no")
+    assert read_snapshot(tmp_path / "snaps", "gate/1.jpg") == b"jpeg"
+    assert read_snapshot(tmp_path / "snaps", "../secret.txt") is None
+    assert read_snapshot(tmp_path / "snaps", "gate/gone.jpg") is None

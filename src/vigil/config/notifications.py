@@ -207,6 +207,15 @@ class NotificationsConfig(Strict):
         description="Delivered, failed and expired notifications (and their attempts) are kept this long.",
     )
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"must be an http:// or https:// address with a host (got {value!r})")
+        return value
+
     @model_validator(mode="after")
     def _names(self) -> NotificationsConfig:
         names = [c.name for c in self.channels]

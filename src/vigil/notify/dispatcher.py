@@ -97,7 +97,7 @@ class ChannelDispatcher:
                 self._wake.clear()
                 try:
                     wait_s = await self._dispatch()
-                except StorageError:
+                except Exception:  # the outbox unreadable (StorageError), or a bug: the channel goes on
                     log.exception("channel=%s: cannot read the outbox", self.name)
                     wait_s = POLL_S
                 await _first(self._wake.wait(), stopping.wait(), timeout_s=wait_s)

@@ -1,6 +1,7 @@
 """The notification service: one thread running an asyncio loop with a dispatcher per channel, plus the outbox's
 housekeeping (expiry, removal of old finished notifications). Built from the configuration by the runtime:
-:func:`channel_plans` for the router (how each channel renders a notification) and
+:func:`notification_router` for the catalog's event hook (which notifications an event makes, rendered as each
+channel sends them: :func:`channel_plans`) and
 :meth:`NotificationService.from_config` for delivery (secrets read from the environment here, at start-up, so a
 missing one stops the node with a clear message rather than failing every delivery).
 """
@@ -19,14 +20,14 @@ from pathlib import Path
 from vigil.config.models import Config
 from vigil.config.notifications import EmailChannel, MqttChannel, WebhookChannel, secret_from_env
 from vigil.domain.errors import ConfigError, StorageError
-from vigil.domain.notifications import JSON_CONTENT_TYPE, json_payload
+from vigil.domain.notifications import JSON_CONTENT_TYPE, Route, Site, json_payload
 from vigil.notify.dispatcher import ChannelDispatcher, ChannelSettings, Sender
 from vigil.notify.email_message import EmailFormat
 from vigil.notify.email_sender import SmtpSender
 from vigil.notify.mqtt import MqttSender
 from vigil.notify.webhook import WebhookSender, signing_key
 from vigil.ports import Clock, OutboxStore
-from vigil.usecases.notifications import ChannelPlan
+from vigil.usecases.notifications import ChannelPlan, NotificationRouter
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_S = 60.0
@@ -57,6 +58,36 @@ def channel_plans(config: Config) -> list[ChannelPlan]:
                 ChannelPlan(ch.name, ch.kind, JSON_CONTENT_TYPE, _json, ch.expire_after_s, camera_status=status)
             )
     return plans
+
+
+def read_snapshot(root: Path, relpath: str) -> bytes | None:
+    """An event's snapshot JPEG (``data["snapshot"]``, relative to the snapshots folder); None when it is gone or
+    points outside the folder."""
+    path = (root / relpath).resolve()
+    if not path.is_relative_to(root.resolve()):
+        return None
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def notification_router(config: Config, clock: Clock, snapshots: Path) -> NotificationRouter:
+    """Which notifications each event makes, as configured (``notifications.routes``)."""
+    routes = [
+        Route(
+            channel=r.channel,
+            types=frozenset(r.types),
+            cameras=frozenset(r.cameras),
+            labels=frozenset(label.strip().lower() for label in r.labels),
+            zones=frozenset(r.zones),
+            min_severity=r.min_severity,
+            changes=frozenset(r.changes),
+        )
+        for r in config.notifications.routes
+    ]
+    site = Site(config.site.name, {c.id: c.name for c in config.cameras}, config.notifications.public_url or "")
+    return NotificationRouter(channel_plans(config), routes, site, clock, lambda rel: read_snapshot(snapshots, rel))
 
 
 def _json(document: Mapping[str, object], _snapshot: bytes | None) -> bytes:
