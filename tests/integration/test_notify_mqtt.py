@@ -114,3 +114,33 @@ def test_the_last_will_says_offline_when_vigil_is_killed(tmp_path, broker):
         assert time.monotonic() - killed <= 1.5 * 5 + 2, "within 1.5 keep-alive periods"
     finally:
         watcher.stop()
+
+
+def test_a_broker_over_tls_with_its_own_certificate_and_a_login(tmp_path, monkeypatch):
+    import ssl
+
+    import paho.mqtt.client as mqtt
+
+    from support.receivers import self_signed
+
+    cert, key = self_signed(tmp_path)
+    broker = Mosquitto(tmp_path, tls=(cert, key), users={"vigil": "s3cret pw", "watcher": "w"}).start()
+    monkeypatch.setenv("VIGIL_TEST_MQTT_PASSWORD", "s3cret pw")
+    got = []
+    watcher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="tls-watcher")
+    watcher.username_pw_set("watcher", "w")
+    watcher.tls_set_context(ssl.create_default_context(cafile=str(cert)))
+    watcher.on_connect = lambda c, *_: c.subscribe("vigil/#", qos=1)
+    watcher.on_message = lambda _c, _u, msg: got.append(msg.topic)
+    watcher.connect("127.0.0.1", broker.port)
+    watcher.loop_start()
+    login = {"username": "vigil", "password_env": "VIGIL_TEST_MQTT_PASSWORD"}
+    node = notifying_node(tmp_path, [mqtt_channel(broker.port, tls=True, ca_file=str(cert), **login)])
+    try:
+        add_events(node, ["gate"], 2)
+        wait_for(lambda: got.count("vigil/gate/events") == 2, what="the events over TLS")
+        assert "s3cret" not in (tmp_path / "vigil.yaml").read_text(), "only the variable's name is written"
+    finally:
+        node.stop()
+        watcher.loop_stop()
+        broker.stop()

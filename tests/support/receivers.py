@@ -5,6 +5,7 @@ subscriber (paho), and an SMTP server (aiosmtpd) with STARTTLS or implicit TLS o
 from __future__ import annotations
 
 import datetime
+import getpass
 import ipaddress
 import json
 import shutil
@@ -21,6 +22,7 @@ from typing import Any
 from vigil.commands.serve import free_port
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+MOSQUITTO_PASSWD = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
 
 
 # --- webhooks ------------------------------------------------------------------------------------------------
@@ -103,16 +105,33 @@ class Mosquitto:
     """Debian's mosquitto on 127.0.0.1 and a free port; stop and start it again on the same port. With
     ``persistence``, sessions and their queued messages survive a restart (saved when it stops)."""
 
-    def __init__(self, folder: Path, persistence: bool = False) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        persistence: bool = False,
+        tls: tuple[Path, Path] | None = None,
+        users: dict[str, str] | None = None,
+    ) -> None:
         self.folder = folder
         self.port = free_port("127.0.0.1")
         self.persistence = persistence
+        self.tls = tls  # (certificate, key): a TLS listener
+        self.users = users  # name -> password: no anonymous clients
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Mosquitto:
         conf = self.folder / "mosquitto.conf"
         keep = f"persistence true\npersistence_location {self.folder}/\n" if self.persistence else "persistence false\n"
-        conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n{keep}")
+        tls = f"certfile {self.tls[0]}\nkeyfile {self.tls[1]}\n" if self.tls else ""
+        access = "allow_anonymous true\n"
+        if self.users:
+            passwords = self.folder / "mosquitto.passwd"
+            passwords.write_text("".join(f"{name}:{pw}\n" for name, pw in self.users.items()))
+            passwords.chmod(0o600)
+            subprocess.run([MOSQUITTO_PASSWD, "-U", str(passwords)], check=True)  # hashes the passwords in place
+            access = f"allow_anonymous false\npassword_file {passwords}\n"
+        me = f"user {getpass.getuser()}\n"  # run as root, mosquitto would become user mosquitto: stay ourselves
+        conf.write_text(f"{me}listener {self.port} 127.0.0.1\n{tls}{access}{keep}")
         log = (self.folder / "mosquitto.log").open("ab")
         self.proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
