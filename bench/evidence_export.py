@@ -84,7 +84,7 @@ def main() -> None:
                                             digest.hexdigest(), facts.codec, facts.width, facts.height,
                                             facts.frame_count))  # fmt: skip
         audit = SqlAuditLog(catalog, work / "audit.head")
-        exporter = evidence_exporter(config, paths, catalog, store, audit, SystemClock())
+        exporter = evidence_exporter(lambda: config, paths, catalog, store, audit, SystemClock())
         end = T0 + count * SEGMENT_S * 1_000_000
         results: dict[str, float] = {}
         timed("hash_sources", results, lambda: [store.sha256(s.path) for s in catalog.segments("gate", "main")])

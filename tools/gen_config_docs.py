@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -19,6 +19,10 @@ taken from the folder of the configuration file.
 
 
 def _type_name(annotation: Any) -> str:
+    if get_origin(annotation) is Annotated and "_parse_size" not in str(annotation):
+        return _type_name(get_args(annotation)[0])
+    if _models(annotation) and len(_models(annotation)) > 1 and get_origin(annotation) is not list:
+        return " or ".join(m.__name__ for m in _models(annotation))
     args = getattr(annotation, "__args__", ())
     if "_parse_size" in str(annotation):
         return "size" + (" or None" if type(None) in args else "")
@@ -30,21 +34,36 @@ def _type_name(annotation: Any) -> str:
     return text.replace(" | ", " or ")
 
 
-def _section(model: type[BaseModel], prefix: str, out: list[str]) -> None:
-    nested: list[tuple[str, type[BaseModel]]] = []
-    out.append(f"\n## `{prefix or '(top level)'}`\n\n| key | type | default | meaning |\n|---|---|---|---|")
+def _models(annotation: Any) -> list[type[BaseModel]]:
+    """The models inside an annotation (through lists, unions and Annotated), in order."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in get_args(annotation):
+        found += [m for m in _models(arg) if m not in found]
+    return found
+
+
+def _kind(model: type[BaseModel]) -> str:
+    """`` (kind: webhook)`` for a model told apart by a literal ``kind``."""
+    field = model.model_fields.get("kind")
+    args = get_args(field.annotation) if field is not None else ()
+    return f" (kind: {args[0]})" if len(args) == 1 else ""
+
+
+def _section(model: type[BaseModel], prefix: str, out: list[str], suffix: str = "") -> None:
+    nested: list[tuple[str, str, type[BaseModel]]] = []
+    out.append(f"\n## `{prefix or '(top level)'}`{suffix}\n\n| key | type | default | meaning |\n|---|---|---|---|")
     for name, field in model.model_fields.items():
         ann = field.annotation
-        inner = [a for a in getattr(ann, "__args__", ()) if isinstance(a, type) and issubclass(a, BaseModel)]
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            inner = [ann]
+        inner = _models(ann)
         default = "required" if field.is_required() else ("…" if field.default_factory else repr(field.default))
         out.append(f"| `{name}` | {_type_name(ann)} | {default} | {field.description or ''} |")
         for sub in inner:
             key = f"{prefix}.{name}" if prefix else name
-            nested.append((key + ("[]" if "list" in str(ann) else ""), sub))
-    for key, sub in nested:
-        _section(sub, key, out)
+            nested.append((key + ("[]" if "list" in str(ann) else ""), _kind(sub) if len(inner) > 1 else "", sub))
+    for key, suffix, sub in nested:
+        _section(sub, key, out, suffix)
 
 
 def render() -> str:

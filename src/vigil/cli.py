@@ -110,6 +110,13 @@ def cmd_hold(args: argparse.Namespace) -> int:
     return run_hold(config, base, args)
 
 
+def cmd_notifications(args: argparse.Namespace) -> int:
+    from vigil.commands.notifications import run_notifications
+
+    config, base = _config(args)
+    return run_notifications(config, base, args)
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from vigil.media.simulator import run_simulator
 
@@ -167,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     from vigil.commands.evidence import add_parsers as add_evidence
 
     add_evidence(sub, cmd_evidence, cmd_verify, cmd_hold)
+    from vigil.commands.notifications import add_parser as add_notifications
+
+    add_notifications(sub, cmd_notifications)
     p = add("simulate", cmd_simulate, "serve every clip in a folder as an RTSP camera on 127.0.0.1")
     p.add_argument("--media", required=True, help="folder of video clips")
     p.add_argument("--port", type=int, default=8554)

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from vigil.domain.audit import AuditAction, AuditEntry, AuditHead
 from vigil.domain.evidence import PackageRecord
 from vigil.domain.holds import LegalHold
+from vigil.domain.notifications import Attempt, NewNotification, Notification
 from vigil.domain.records import (
     EventRecord,
     GrantRecord,
@@ -439,3 +440,44 @@ class SealedPackage(Protocol):
     def append(self, relpath: str, data: bytes) -> None:
         """Add a new file, durably and whole; Conflict when it exists already."""
         ...
+
+
+class OutboxStore(Protocol):
+    """The notification outbox (``vigil.storage.outbox``; ``vigil.domain.notifications``)."""
+
+    def add(self, items: Sequence[NewNotification]) -> None: ...
+
+    def heads(self, channel: str) -> list[Notification]:
+        """Each ordering key's oldest pending notification on the channel, with its payload."""
+        ...
+
+    def next_pending(self, channel: str, key: str, after_seq: int) -> Notification | None:
+        """The key's next pending notification after ``after_seq``, with its payload."""
+        ...
+
+    def record_attempt(self, seq: int, attempt: Attempt, next_attempt_us: int) -> None: ...
+
+    def record_attempts(self, items: Sequence[tuple[int, Attempt, int]]) -> None:
+        """Several attempts (notification seq, attempt, next attempt) in one transaction."""
+        ...
+
+    def expire(self, now_us: int, channel: str | None = None) -> int: ...
+
+    def notification(self, notification_id: str) -> Notification | None: ...
+
+    def notifications(
+        self,
+        *,
+        state: str | None = None,
+        channel: str | None = None,
+        key: str | None = None,
+        event_id: int | None = None,
+        limit: int = 100,
+        before_seq: int | None = None,
+    ) -> list[Notification]: ...
+
+    def attempts(self, seqs: Sequence[int]) -> dict[int, list[Attempt]]: ...
+
+    def retry(self, notification_id: str, now_us: int, expires_us: int) -> Notification: ...
+
+    def prune(self, finished_before_us: int) -> int: ...

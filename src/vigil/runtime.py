@@ -1,7 +1,7 @@
 """The composition root: builds every part from the Config, starts them in order, stops them in reverse.
 
-Start-up order: catalog (migrated) -> recovery of half-written segments -> gaps for the time Vigil was down
--> recorder workers -> report drain -> retention sweeper -> web server. Stop: the reverse.
+Start-up order: catalog (migrated) -> recovery of half-written segments -> notification delivery -> gaps for the
+time Vigil was down -> recorder workers -> report drain -> retention sweeper -> web server. Stop: the reverse.
 
 Settings changed while running (the console, or ``vigil.yaml`` edited by hand) come through
 :class:`ConfigInForce`: :meth:`Vigil.apply` restarts only the recorder and analysis workers whose cameras changed.
@@ -42,6 +42,7 @@ from vigil.media.recorded_stream import open_playback
 from vigil.media.recorder import StreamSpec
 from vigil.media.still import keyframe_jpeg
 from vigil.media.supervisor import RecorderSupervisor, WorkerSupervisor
+from vigil.notify.service import NotificationService, notification_router
 from vigil.passwords import Argon2Passwords
 from vigil.ports import ClipMade, Clock, ConfigStore, DetectionLink, Found, SegmentFacts, SystemClock
 from vigil.storage.accounts import SqlAccounts
@@ -49,6 +50,7 @@ from vigil.storage.audit_log import SqlAuditLog, audit_anchor_path
 from vigil.storage.catalog import SqlCatalog, sqlite_url
 from vigil.storage.evidence_package import StagedPackage
 from vigil.storage.legal_holds import SqlEvidenceRegister, SqlLegalHolds
+from vigil.storage.outbox import SqlOutbox, outbox_hook
 from vigil.storage.segment_store import LocalSegmentStore
 from vigil.storage.site_key import SiteKey, site_key_path
 from vigil.storage.wall_groups import SqlWallGroups
@@ -57,6 +59,7 @@ from vigil.usecases.analysis_reports import AnalysisReports
 from vigil.usecases.event_bus import EventBus, EventPublished
 from vigil.usecases.evidence import EvidenceExporter, EvidenceTools
 from vigil.usecases.legal_holds import HoldClerk
+from vigil.usecases.notifications import Outbox
 from vigil.usecases.playback import clip_sources
 from vigil.usecases.recorder_reports import RecorderReports
 from vigil.usecases.recovery import RecoveryReport, recover
@@ -244,11 +247,17 @@ def verifier_source() -> bytes:
 
 
 def evidence_exporter(
-    config: Config, paths: Paths, catalog: SqlCatalog, store: LocalSegmentStore, audit: SqlAuditLog, clock: Clock
+    config: Callable[[], Config],
+    paths: Paths,
+    catalog: SqlCatalog,
+    store: LocalSegmentStore,
+    audit: SqlAuditLog,
+    clock: Clock,
 ) -> EvidenceExporter:
-    """Evidence packages and legal holds over the catalog, signed with the site key (made at first use)."""
+    """Evidence packages and legal holds over the catalog, signed with the site key (made at first use);
+    ``config`` gives the configuration in force when asked."""
     tools = EvidenceTools(
-        config=config,
+        config_of=config,
         catalog=catalog,
         store=store,
         audit=audit,
@@ -262,6 +271,14 @@ def evidence_exporter(
         snapshots=paths.snapshots,
     )
     return EvidenceExporter(tools)
+
+
+def open_outbox(config: Config, base_dir: Path) -> tuple[Outbox, SqlCatalog, Paths]:
+    """The outbox alone, for ``vigil notifications`` (a running node picks a retry up within a second); close the
+    catalog when done."""
+    paths, catalog, _ = open_storage(config, base_dir)
+    clock = SystemClock()
+    return Outbox(SqlOutbox(catalog), notification_router(config, clock, paths.snapshots), clock), catalog, paths
 
 
 class PublishingCatalog(SqlCatalog):
@@ -340,6 +357,15 @@ class Vigil:
         self.bus = EventBus()  # what later features (alarms, notifications, live pages) subscribe to
         self.catalog = PublishingCatalog(self.paths.catalog_url, self.bus)
         self.store = LocalSegmentStore(self.paths.root)
+        # notifications: made in the event's own transaction (the outbox hook), delivered by the service's thread
+        outbox_store = SqlOutbox(self.catalog)
+        self.notifications = NotificationService.from_config(config, base_dir, outbox_store, self.clock)
+        router = notification_router(config, self.clock, self.paths.snapshots)
+        self.outbox = Outbox(outbox_store, router, self.clock, self.notifications.wake)
+        self.notifications_on = bool(config.notifications.channels)  # channels are set at start-up
+        if self.notifications_on:
+            self.catalog.event_hook = outbox_hook(router)
+            self.bus.subscribe(lambda _published: self.notifications.wake())
         self.reports = RecorderReports(self.catalog, on_resume=self._salvage_abandoned)
         self.holds = SqlLegalHolds(self.catalog)
         self.sweeper = RetentionSweeper(config, self.catalog, self.store, self.clock, self.holds)
@@ -370,7 +396,9 @@ class Vigil:
             self.clock,
             session_ttl_s=config.security.session_hours * 3600,
         )
-        self.evidence = evidence_exporter(config, self.paths, self.catalog, self.store, self.audit, self.clock)
+        self.evidence = evidence_exporter(
+            lambda: self.config, self.paths, self.catalog, self.store, self.audit, self.clock
+        )
         self.jobs = analysis_jobs(config, self.paths.snapshots, self.detector_job)
         self.analysers = WorkerSupervisor(
             groups(self.jobs, config.analysis.cameras_per_worker),
@@ -404,6 +432,7 @@ class Vigil:
 
     def start(self) -> None:
         self.recover()
+        self.notifications.start()  # what a previous run left undelivered goes out at once
         self.reports.mark_process_down(((s.camera_id, s.stream) for s in self.specs), self.clock.now_us())
         self.supervisor.start()
         with self._lock:
@@ -439,6 +468,7 @@ class Vigil:
         with self._lock:
             for job in self.jobs:
                 self.analysis_reports.close_all(job.camera_id, self.clock.now_us())
+        self.notifications.stop()  # what is still undelivered stays in the outbox for the next start
         self.catalog.close()
 
     # --- settings changed while running -----------------------------------------------------------------
@@ -448,6 +478,7 @@ class Vigil:
         restart (storage root, server, workers' sizes, the detector) keep their old values until then."""
         with self._lock:
             self.sweeper = RetentionSweeper(new, self.catalog, self.store, self.clock, self.holds)
+            self._route_notifications(new)
         self.specs = stream_specs(new, self.paths.root)
         stopped = self.supervisor.update(self.specs, self.worker_sizes[0])
         if self.detector_job is None and not self.detector_problem:
@@ -466,6 +497,13 @@ class Vigil:
             len(stopped),
             ", ".join(sorted(changed)) or "none",
         )
+
+    def _route_notifications(self, config: Config) -> None:
+        """Events are routed by the routes and camera names in force (the channels change at a restart)."""
+        router = notification_router(config, self.clock, self.paths.snapshots)
+        self.outbox.router = router
+        if self.notifications_on:
+            self.catalog.event_hook = outbox_hook(router)
 
     def _start_detector(self, config: Config) -> None:
         """A camera now looks for objects and no detector runs yet: start one."""
@@ -663,6 +701,7 @@ class Vigil:
             evidence=self.evidence,
             register=self.evidence.tools.register,
             evidence_dir=self.paths.evidence,
+            outbox=self.outbox,
         )
 
     def app(self) -> Any:

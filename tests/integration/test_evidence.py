@@ -70,7 +70,7 @@ def build_site(work: Path, clip: Path, **sections) -> Site:
     audit.append(
         T0 + 61 * S, "olga", "playback", camera_id="gate", range_start_us=T0 + 50 * S, range_end_us=T0 + 60 * S
     )
-    exporter = evidence_exporter(recorded.config, recorded.paths, catalog, store, audit, clock)
+    exporter = evidence_exporter(lambda: recorded.config, recorded.paths, catalog, store, audit, clock)
     return Site(recorded, exporter, clock)
 
 

@@ -32,7 +32,9 @@ def site(work: Path, clip: Path, **sections):
     recorded = recorded_site(work, clip, {"gate": {"retention": {"max_age_days": 1}}, "door": {}}, **sections)
     clock = SteppingClock(T0 + 3 * US_PER_DAY)
     audit = SqlAuditLog(recorded.catalog, work / "audit.head")
-    exporter = evidence_exporter(recorded.config, recorded.paths, recorded.catalog, recorded.store, audit, clock)
+    exporter = evidence_exporter(
+        lambda: recorded.config, recorded.paths, recorded.catalog, recorded.store, audit, clock
+    )
     holds = SqlLegalHolds(recorded.catalog)
     sweeper = RetentionSweeper(recorded.config, recorded.catalog, recorded.store, clock, holds)
     return recorded, exporter, sweeper, clock

@@ -141,3 +141,26 @@ def test_legal_holds_still_bind_retention_after_a_settings_change(tmp_path, synt
         assert result.deleted == 1
     finally:
         node.catalog.close()
+
+
+def test_notifications_name_a_camera_added_in_the_settings(tmp_path, monkeypatch):
+    """Events are routed and worded with the cameras in force: a camera added while running is named in its
+    notifications (the receiver is down: the notification waits in the outbox, which is what is read here)."""
+    import json
+
+    from support.notify import SECRET, SECRET_ENV, webhook_channel
+
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    channels = [webhook_channel("http://127.0.0.1:9/nobody-listens")]
+    config, path = node_config(tmp_path, {}, notifications={"channels": channels, "routes": [{"channel": "hook"}]})
+    node = Vigil(config, tmp_path, config_store=YamlConfigFile(path), config_source=str(path))
+    try:
+        camera = {"name": "Loading dock", "streams": {"main": {"url": "rtsp://10.0.0.9/s"}}, "record": False}
+        node.settings.save_camera("ana", "dock", camera)
+        now = node.clock.now_us()
+        event_id = node.catalog.add_event("line_cross", now, "A person crossed", camera_id="dock", end_us=now)
+        (summary,) = node.outbox.store.notifications(event_id=event_id)
+        doc = json.loads(node.outbox.store.notification(summary.id).payload)
+        assert doc["event"]["camera"] == "Loading dock"
+    finally:
+        node.catalog.close()

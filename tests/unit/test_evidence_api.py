@@ -58,7 +58,9 @@ def site(tmp_path: Path, six_seconds: Path) -> Iterator[Site]:
         return ClipFile(clip, start_us)
 
     deps = api_deps(recorded.config, recorded.catalog, tmp_path, SteppingClock(NOW), make_clip)
-    exporter = evidence_exporter(recorded.config, recorded.paths, recorded.catalog, deps.store, deps.audit, deps.clock)
+    exporter = evidence_exporter(
+        lambda: recorded.config, recorded.paths, recorded.catalog, deps.store, deps.audit, deps.clock
+    )
     tools = exporter.tools
     deps = replace(
         deps, holds=tools.clerk.holds, evidence=exporter, register=tools.register, evidence_dir=tmp_path / "evidence"

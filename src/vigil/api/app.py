@@ -21,6 +21,7 @@ from vigil.api.errors import install_error_handlers
 from vigil.api.event_routes import event_router
 from vigil.api.evidence_routes import evidence_router
 from vigil.api.live_routes import live_router
+from vigil.api.notification_routes import notification_router
 from vigil.api.pages import WEB, page_router
 from vigil.api.session_routes import session_router
 from vigil.api.settings_routes import settings_router
@@ -129,6 +130,6 @@ def create_app(deps: ApiDeps) -> FastAPI:
     describe_errors(app)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     routers = (session_router, camera_router, event_router, live_router, wall_router, admin_router)
-    for router in (*routers, settings_router, evidence_router, page_router):
+    for router in (*routers, settings_router, evidence_router, notification_router, page_router):
         app.include_router(router(api))
     return app

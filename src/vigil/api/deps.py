@@ -21,6 +21,7 @@ from vigil.ports import (
 from vigil.usecases.accounts import Accounts
 from vigil.usecases.event_bus import EventBus
 from vigil.usecases.evidence import EvidenceExporter
+from vigil.usecases.notifications import Outbox
 from vigil.usecases.settings import SettingsEditor
 from vigil.usecases.wall_groups import WallGroups
 
@@ -59,6 +60,8 @@ class ApiDeps:
     evidence: EvidenceExporter | None = None  # evidence packages; None: not served
     register: EvidenceRegister | None = None
     evidence_dir: Path | None = None  # where packages exported through the API are kept
+
+    outbox: Outbox | None = None  # notifications and their delivery attempts; None: the node sends none
 
     @property
     def config(self) -> Config:

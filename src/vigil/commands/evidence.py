@@ -35,7 +35,7 @@ def opened(config: Config, base: Path) -> Iterator[EvidenceExporter]:
     paths, catalog, store = open_storage(config, base)
     try:
         audit = SqlAuditLog(catalog, audit_anchor_path(paths.catalog_url, paths.root))
-        yield evidence_exporter(config, paths, catalog, store, audit, SystemClock())
+        yield evidence_exporter(lambda: config, paths, catalog, store, audit, SystemClock())
     finally:
         catalog.close()
 

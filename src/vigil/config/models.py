@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from vigil.config.notifications import NotificationsConfig
 from vigil.domain.errors import ConfigError
 from vigil.domain.geometry import check_line, check_polygon
 from vigil.domain.rules import Rule, RuleKind, Schedule
@@ -425,6 +426,9 @@ class SecurityConfig(Strict):
 class SiteConfig(Strict):
     name: str = Field(default="Vigil", description="Name of the site shown in the console.")
     timezone: str = Field(default="UTC", description="IANA time zone used to show times (e.g. Asia/Shanghai).")
+    language: Literal["en", "zh"] = Field(
+        default="en", description="Language of what Vigil writes on its own (notification e-mails): en or zh."
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -444,10 +448,17 @@ class Config(Strict):
     server: ServerConfig = Field(default_factory=ServerConfig, description="Web server.")
     security: SecurityConfig = Field(default_factory=SecurityConfig, description="Logins and reasons for access.")
     cameras: list[CameraConfig] = Field(default_factory=list, description="The cameras.")
+    notifications: NotificationsConfig = Field(
+        default_factory=NotificationsConfig, description="Webhooks, MQTT and e-mail about events."
+    )
 
     @model_validator(mode="after")
     def _unique_and_lawful(self) -> Config:
         seen: set[str] = set()
+        for k, route in enumerate(self.notifications.routes):
+            unknown = sorted(set(route.cameras) - {c.id for c in self.cameras})
+            if unknown:
+                raise ValueError(f"notifications.routes[{k}]: no camera with id {unknown[0]!r}")
         for cam in self.cameras:
             if cam.id in seen:
                 raise ValueError(f"camera id {cam.id!r} is used twice")

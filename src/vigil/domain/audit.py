@@ -60,6 +60,7 @@ class AuditAction(StrEnum):
     FOOTAGE_DELETE = "footage_delete"  # a person deleting footage (retention's own deletions are in the ledger)
     AUDIT_VIEW = "audit_view"  # an auditor searching this log
     AUDIT_EXPORT = "audit_export"  # this log exported
+    NOTIFICATION_RETRY = "notification_retry"  # a notification sent again on request
 
 
 class AuditHead(NamedTuple):

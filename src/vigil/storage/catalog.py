@@ -76,7 +76,8 @@ def _segment(row: RowMapping) -> Segment:
     )
 
 
-def _event(row: RowMapping) -> EventRecord:
+def event_of(row: RowMapping) -> EventRecord:
+    """An ``events`` row as the record the catalog hands back."""
     return EventRecord(**{**row, "labels": _labels_of(row["labels"])})
 
 
@@ -123,9 +124,16 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+EventHook = Callable[[Connection, int, str], None]
+"""Called inside the transaction that writes an event, with the event's id and what happened to it (``opened``,
+``recorded`` or ``closed``): what it writes commits with the event or not at all (the notification outbox,
+``vigil.storage.outbox.outbox_hook``)."""
+
+
 class SqlCatalog:
     def __init__(self, url: str) -> None:
         self.url = url
+        self.event_hook: EventHook | None = None
         self._write_lock = threading.Lock()
         try:
             upgrade_to_head(url)
@@ -435,6 +443,8 @@ class SqlCatalog:
                 )
             ).inserted_primary_key
             assert new_id is not None
+            if self.event_hook is not None:
+                self.event_hook(conn, int(new_id[0]), "opened" if end_us is None else "recorded")
             return int(new_id[0])
 
     def end_event(
@@ -461,6 +471,8 @@ class SqlCatalog:
                     values["labels"] = _labels_column(event_labels([*_labels_of(row.labels), *more_labels]))
                     values["score"] = max((v for v in (row.score, score) if v is not None), default=None)
             conn.execute(update(t.events).where(c.id == event_id).values(**values))
+            if self.event_hook is not None:
+                self.event_hook(conn, event_id, "closed")
 
     def open_event(self, type_: str, camera_id: str | None = None) -> EventRecord | None:
         c = t.events.c
@@ -468,14 +480,14 @@ class SqlCatalog:
         query = query.where(c.camera_id.is_(None) if camera_id is None else c.camera_id == camera_id)
         with self._read() as conn:
             row = conn.execute(query.order_by(c.id.desc()).limit(1)).mappings().first()
-            return _event(row) if row else None
+            return event_of(row) if row else None
 
     def open_events(self, types: Sequence[str]) -> list[EventRecord]:
         """Every event of these types that has not ended, oldest first."""
         c = t.events.c
         query = select(t.events).where(c.type.in_(list(types)), c.end_us.is_(None)).order_by(c.id)
         with self._read() as conn:
-            return [_event(row) for row in conn.execute(query).mappings()]
+            return [event_of(row) for row in conn.execute(query).mappings()]
 
     def events(
         self,
@@ -589,7 +601,7 @@ class SqlCatalog:
             else:
                 pages = [_newest_first(part, limit + offset, 0).subquery() for part in parts]
                 query = _newest_first(select(union_all(*(select(page) for page in pages)).subquery()), limit, offset)
-            return [_event(r) for r in conn.execute(query).mappings()]
+            return [event_of(r) for r in conn.execute(query).mappings()]
 
     def _full_text_hits(self, conn: Connection, text: str | None, label: str | None) -> list[int] | None:
         """The ids of the events the full-text index finds for ``text`` in the description and ``label`` among the
@@ -637,7 +649,7 @@ class SqlCatalog:
     def event(self, event_id: int) -> EventRecord | None:
         with self._read() as conn:
             row = conn.execute(select(t.events).where(t.events.c.id == event_id)).mappings().first()
-            return _event(row) if row else None
+            return event_of(row) if row else None
 
     # --- review marks ---------------------------------------------------------------------------
     def mark_reviewed(self, event_id: int, username: str, at_us: int) -> bool:

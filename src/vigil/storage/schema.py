@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -212,6 +213,45 @@ wall_groups = Table(
     Column("shared", Boolean, nullable=False),  # offered to every user (each sees only the cameras they may)
     Column("updated_us", BigInteger, nullable=False),
     UniqueConstraint("owner", "name", name="uq_wall_groups_owner_name"),
+)
+
+# --- notification outbox (revision 0008) -------------------------------------------------------------------
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),  # the order stored in: the order per key
+    Column("id", String(36), nullable=False, unique=True),  # a UUID, in every message sent
+    Column("channel", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),  # event | camera_status | alarm
+    Column("key", String(64), nullable=False),  # ordering key: the camera id, or "" for the node
+    Column("event_id", Integer, nullable=True),
+    Column("content_type", String(64), nullable=False),
+    Column("payload", LargeBinary, nullable=False),  # exactly the bytes sent
+    Column("payload_bytes", Integer, nullable=False),
+    Column("payload_sha256", String(64), nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("expires_us", BigInteger, nullable=False),
+    Column("state", String(16), nullable=False),  # pending | delivered | expired | failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_us", BigInteger, nullable=False),
+    Column("finished_us", BigInteger, nullable=True),
+    Column("last_error", Text, nullable=False),
+    Index("ix_notifications_heads", "channel", "state", "key", "seq"),  # each key's oldest pending one
+    Index("ix_notifications_state", "state", "seq"),
+    Index("ix_notifications_event", "event_id"),
+)
+
+notification_attempts = Table(
+    "notification_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("notification_seq", Integer, ForeignKey("notifications.seq", ondelete="CASCADE"), nullable=False),
+    Column("at_us", BigInteger, nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("outcome", String(16), nullable=False),  # delivered | retry | failed
+    Column("status", Integer, nullable=True),  # HTTP status or SMTP reply code
+    Column("error", Text, nullable=False),
+    Index("ix_notification_attempts_seq", "notification_seq", "id"),
 )
 
 EVENTS_FTS = "events_fts"

@@ -67,7 +67,7 @@ KINDS = {"clips/": "clip", "snapshots/": "snapshot", "records/": "record", READM
 class EvidenceTools:
     """What exporting needs from outside, wired by the runtime."""
 
-    config: Config
+    config_of: Callable[[], Config]  # the configuration in force (it changes with the settings)
     catalog: Catalog
     store: SegmentStore
     audit: AuditLog
@@ -79,6 +79,10 @@ class EvidenceTools:
     new_package: PackageFactory
     verifier_source: Callable[[], bytes]  # the text of verify_package.py
     snapshots: Path | None = None
+
+    @property
+    def config(self) -> Config:
+        return self.config_of()
 
 
 @dataclass(frozen=True, slots=True)

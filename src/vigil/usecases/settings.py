@@ -45,6 +45,7 @@ def restart_needed(old: Config, new: Config) -> list[str]:
         "analysis.cameras_per_worker": (old.analysis.cameras_per_worker, new.analysis.cameras_per_worker),
         "analysis.detector": (old.analysis.detector, new.analysis.detector),
         "site.timezone": (old.site.timezone, new.site.timezone),
+        "notifications.channels": (old.notifications.channels, new.notifications.channels),
     }
     return [key for key, (a, b) in pairs.items() if a != b]
 
