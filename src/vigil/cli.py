@@ -110,6 +110,13 @@ def cmd_hold(args: argparse.Namespace) -> int:
     return run_hold(config, base, args)
 
 
+def cmd_requests(args: argparse.Namespace) -> int:
+    from vigil.commands.requests import run_requests
+
+    config, base = _config(args)
+    return run_requests(config, base, args)
+
+
 def cmd_notifications(args: argparse.Namespace) -> int:
     from vigil.commands.notifications import run_notifications
 
@@ -174,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     from vigil.commands.evidence import add_parsers as add_evidence
 
     add_evidence(sub, cmd_evidence, cmd_verify, cmd_hold)
+    from vigil.commands.requests import add_parser as add_requests
+
+    add_requests(sub, cmd_requests)
     from vigil.commands.notifications import add_parser as add_notifications
 
     add_notifications(sub, cmd_notifications)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from vigil.domain.audit import AuditAction, AuditEntry, AuditHead
+from vigil.domain.authority import AuthorityRequest, RequestState
 from vigil.domain.evidence import PackageRecord
 from vigil.domain.holds import LegalHold
 from vigil.domain.notifications import Attempt, NewNotification, Notification
@@ -481,3 +482,23 @@ class OutboxStore(Protocol):
     def retry(self, notification_id: str, now_us: int, expires_us: int) -> Notification: ...
 
     def prune(self, finished_before_us: int) -> int: ...
+
+
+class AuthorityRequestStore(Protocol):
+    """Requests from authorities (``vigil.storage.authority_requests``; ``vigil.domain.authority``)."""
+
+    def add(self, request: AuthorityRequest) -> AuthorityRequest:
+        """Store a new request; the stored one, with its id."""
+        ...
+
+    def update(self, request: AuthorityRequest) -> None: ...
+    def get(self, request_id: int) -> AuthorityRequest: ...
+    def requests(
+        self,
+        *,
+        start_us: int | None = None,
+        end_us: int | None = None,
+        state: RequestState | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[AuthorityRequest]: ...

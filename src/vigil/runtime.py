@@ -47,6 +47,7 @@ from vigil.passwords import Argon2Passwords
 from vigil.ports import ClipMade, Clock, ConfigStore, DetectionLink, Found, SegmentFacts, SystemClock
 from vigil.storage.accounts import SqlAccounts
 from vigil.storage.audit_log import SqlAuditLog, audit_anchor_path
+from vigil.storage.authority_requests import SqlAuthorityRequests
 from vigil.storage.catalog import SqlCatalog, sqlite_url
 from vigil.storage.evidence_package import StagedPackage
 from vigil.storage.legal_holds import SqlEvidenceRegister, SqlLegalHolds
@@ -56,6 +57,7 @@ from vigil.storage.site_key import SiteKey, site_key_path
 from vigil.storage.wall_groups import SqlWallGroups
 from vigil.usecases.accounts import Accounts
 from vigil.usecases.analysis_reports import AnalysisReports
+from vigil.usecases.authority_requests import AuthorityDesk
 from vigil.usecases.event_bus import EventBus, EventPublished
 from vigil.usecases.evidence import EvidenceExporter, EvidenceTools
 from vigil.usecases.legal_holds import HoldClerk
@@ -702,6 +704,14 @@ class Vigil:
             register=self.evidence.tools.register,
             evidence_dir=self.paths.evidence,
             outbox=self.outbox,
+            authority=AuthorityDesk(
+                SqlAuthorityRequests(self.catalog),
+                self.audit,
+                self.clock,
+                lambda: self.config,
+                self.evidence,
+                self.paths.evidence,
+            ),
         )
 
     def app(self) -> Any:

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from vigil import __version__
 from vigil.api.admin_routes import admin_router
 from vigil.api.auth import Authenticator
+from vigil.api.authority_routes import authority_router
 from vigil.api.camera_routes import camera_router
 from vigil.api.context import Api
 from vigil.api.deps import ApiDeps
@@ -130,6 +131,6 @@ def create_app(deps: ApiDeps) -> FastAPI:
     describe_errors(app)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     routers = (session_router, camera_router, event_router, live_router, wall_router, admin_router)
-    for router in (*routers, settings_router, evidence_router, notification_router, page_router):
+    for router in (*routers, settings_router, evidence_router, authority_router, notification_router, page_router):
         app.include_router(router(api))
     return app

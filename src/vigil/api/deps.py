@@ -19,6 +19,7 @@ from vigil.ports import (
     SegmentStore,
 )
 from vigil.usecases.accounts import Accounts
+from vigil.usecases.authority_requests import AuthorityDesk
 from vigil.usecases.event_bus import EventBus
 from vigil.usecases.evidence import EvidenceExporter
 from vigil.usecases.notifications import Outbox
@@ -61,6 +62,7 @@ class ApiDeps:
     register: EvidenceRegister | None = None
     evidence_dir: Path | None = None  # where packages exported through the API are kept
 
+    authority: AuthorityDesk | None = None  # requests from authorities; None: not kept
     outbox: Outbox | None = None  # notifications and their delivery attempts; None: the node sends none
 
     @property

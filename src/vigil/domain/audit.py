@@ -57,6 +57,7 @@ class AuditAction(StrEnum):
     TOKEN_CHANGE = "token_change"  # noqa: S105 (API tokens issued or revoked)
     LEGAL_HOLD = "legal_hold"  # placed or lifted
     CUSTODY = "custody"  # an evidence package handed over (a custody entry added)
+    AUTHORITY_REQUEST = "authority_request"  # a request from an authority recorded, decided, fulfilled, withdrawn
     FOOTAGE_DELETE = "footage_delete"  # a person deleting footage (retention's own deletions are in the ledger)
     AUDIT_VIEW = "audit_view"  # an auditor searching this log
     AUDIT_EXPORT = "audit_export"  # this log exported

@@ -254,6 +254,37 @@ notification_attempts = Table(
     Index("ix_notification_attempts_seq", "notification_seq", "id"),
 )
 
+# --- requests from authorities to view or copy footage (revision 0009) ----------------------------------------
+authority_requests = Table(
+    "authority_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("received_us", BigInteger, nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Column("authority", Text, nullable=False),
+    Column("officer", Text, nullable=False),
+    Column("officer_id", Text, nullable=False),
+    Column("contact", Text, nullable=False),
+    Column("legal_basis", Text, nullable=False),
+    Column("reference", Text, nullable=False),
+    Column("kind", String(16), nullable=False),  # view | copy
+    Column("camera_ids", JSON, nullable=False),
+    Column("start_us", BigInteger, nullable=False),
+    Column("end_us", BigInteger, nullable=False),
+    Column("deadline_us", BigInteger, nullable=True),
+    Column("notes", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # received | approved | refused | fulfilled | withdrawn
+    Column("decided_by", String(64), nullable=False),
+    Column("decided_us", BigInteger, nullable=True),
+    Column("decision_reason", Text, nullable=False),
+    Column("fulfilled_by", String(64), nullable=False),
+    Column("fulfilled_us", BigInteger, nullable=True),
+    Column("package_id", String(64), nullable=False),
+    Column("closed_reason", Text, nullable=False),
+    Index("ix_authority_requests_received", "received_us"),
+    Index("ix_authority_requests_state", "state", "received_us"),
+)
+
 EVENTS_FTS = "events_fts"
 """On SQLite only: an FTS5 table (trigram tokens) over the events' ``description`` and ``labels``, kept in step with
 ``events`` by triggers (revision 0005). Not declared in ``metadata``: a virtual table, and its shadow tables
