@@ -41,3 +41,11 @@ def test_the_readme_config_example_is_valid(monkeypatch):
     monkeypatch.setenv("GATE_PASSWORD", "secret")
     config = parse_config(yaml.safe_load(example.group(1)), "README.md")
     assert config.cameras and config.cameras[0].analysis.rules
+
+
+def test_the_audit_page_offers_every_kind_of_act():
+    from vigil.domain.audit import AuditAction
+
+    script = (ROOT / "src/vigil/web/static/audit.js").read_text()
+    missing = [a.value for a in AuditAction if f'"{a.value}"' not in script]
+    assert not missing, f"audit.js ACTS lacks {missing}"

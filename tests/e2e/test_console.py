@@ -310,3 +310,39 @@ def test_a_wall_group_is_kept_on_the_server_and_shown_in_another_browser(browser
     other.click("#delete-group")
     other.wait_for_function("() => document.querySelectorAll('#group option').length === 1")
     assert SqlWallGroups(site.node.catalog).groups("olga") == []
+
+
+def test_evidence_page_exports_a_package_and_handles_an_authority_request(browser: Any, site: Site) -> None:
+    site.user("admin", "admin")
+    page = log_in(browser, site, "admin", where="/evidence")
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.wait_for_selector("#ex-cameras input[value=door]")
+    page.check("#ex-cameras input[value=door]")
+    page.fill("#ex-reason", "case 2026-17: tailgating at the door")
+    page.fill("#ex-recipient", "Officer Wang, Pudong PSB")
+    page.click("#export-form button[type=submit]")
+    page.wait_for_selector("#ex-result:has-text('made')", timeout=60_000)
+    assert page.locator("#packages tbody tr").count() == 1
+    (record,) = site.node.evidence.tools.register.packages(10, 0)
+    assert record.cameras == ("door",) and record.recipient == "Officer Wang, Pudong PSB"
+    page.fill("#rq-authority", "Pudong Public Security Bureau")
+    page.fill("#rq-officer", "Officer Wang")
+    page.fill("#rq-basis", "Criminal Procedure Law art. 54")
+    page.check("#rq-cameras input[value=yard]")
+    page.click("#request-form button[type=submit]")
+    page.wait_for_selector("#requests tbody tr button:has-text('Approve')")
+    page.click("#requests tbody tr button:has-text('Approve')")
+    page.wait_for_selector("#requests tbody tr button:has-text('Fulfil')")
+    page.click("#requests tbody tr button:has-text('Fulfil')")
+    page.wait_for_selector("#requests tbody tr:has-text('fulfilled')", timeout=60_000)
+    assert page.locator("#packages tbody tr").count() == 2
+    assert {h.camera_id for h in site.node.holds.holds(active_only=True)} == {"door", "yard"}
+    shot(page, "evidence")
+    assert not errors
+    site.user("olga", "operator", [Grant()])
+    olga = log_in(browser, site, "olga")
+    assert "Evidence" in olga.inner_text("header nav")  # operators export
+    site.user("vic", "viewer", [Grant()])
+    vic = log_in(browser, site, "vic")
+    assert vic.goto(site.base + "/evidence").status == 403

@@ -23,8 +23,10 @@ from vigil.domain.access import Action
 WEB = Path(__file__).resolve().parent.parent / "web"
 LANG_COOKIE = "vigil_lang"
 
-# (path, template, what the role must allow: None for every logged-in user)
-PAGES: tuple[tuple[str, str, Action | None], ...] = (
+Needs = Action | tuple[Action, ...] | None  # what the role must allow (any of a tuple); None: every logged-in user
+
+# (path, template, what the role must allow)
+PAGES: tuple[tuple[str, str, Needs], ...] = (
     ("/", "wall.html", Action.LIVE),
     ("/playback", "playback.html", Action.PLAYBACK),
     ("/events", "events.html", Action.EVENTS),
@@ -32,18 +34,27 @@ PAGES: tuple[tuple[str, str, Action | None], ...] = (
     ("/audit", "audit.html", Action.AUDIT),
     ("/users", "users.html", Action.ADMIN),
     ("/settings", "settings.html", Action.ADMIN),
+    ("/evidence", "evidence.html", (Action.EXPORT, Action.AUDIT)),
     ("/account", "account.html", None),
 )
 # (path, message id, what the user needs to see it in the navigation)
-NAV: tuple[tuple[str, str, Action], ...] = (
+NAV: tuple[tuple[str, str, Needs], ...] = (
     ("/", "Live", Action.LIVE),
     ("/playback", "Playback", Action.PLAYBACK),
     ("/events", "Events", Action.EVENTS),
     ("/health", "Health", Action.HEALTH),
     ("/audit", "Audit log", Action.AUDIT),
     ("/users", "Users", Action.ADMIN),
+    ("/evidence", "Evidence", (Action.EXPORT, Action.AUDIT)),
     ("/settings", "Settings", Action.ADMIN),
 )
+
+
+def allows(principal: Any, needs: Needs) -> bool:
+    if needs is None:
+        return True
+    wanted = needs if isinstance(needs, tuple) else (needs,)
+    return any(principal.may(a) for a in wanted)
 
 
 def templates_in(language: str) -> Jinja2Templates:
@@ -75,7 +86,7 @@ def page_router(api: Api) -> APIRouter:
         nav = [
             (path, trans.gettext(label), path == request.url.path)
             for path, label, action in NAV
-            if caller is not None and caller.principal.may(action)
+            if caller is not None and allows(caller.principal, action)
         ]
         page = {
             "timezone": cfg.site.timezone,
@@ -105,14 +116,14 @@ def page_router(api: Api) -> APIRouter:
             headers={"Cache-Control": "no-store"},
         )
 
-    def page(request: Request, template: str, action: Action | None, **context: Any) -> Response:
+    def page(request: Request, template: str, action: Needs, **context: Any) -> Response:
         caller = api.auth.optional(request)
         if caller is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         if caller.principal.must_change_password and template != "account.html":
             return RedirectResponse("/account", status_code=303)
-        if action is not None and not caller.principal.may(action):
+        if not allows(caller.principal, action):
             api.gate.refused(caller.principal, f"page {request.url.path}", caller.client)
             return render(request, "refused.html", caller, status_code=403)
         return render(request, template, caller, **context)
@@ -121,7 +132,7 @@ def page_router(api: Api) -> APIRouter:
     def login(request: Request) -> Response:
         return render(request, "login.html", None)
 
-    def add_page(path: str, template: str, action: Action | None) -> None:
+    def add_page(path: str, template: str, action: Needs) -> None:
         def endpoint(request: Request) -> Response:
             return page(request, template, action)
 
