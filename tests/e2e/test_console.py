@@ -152,23 +152,30 @@ def test_playback_seeks_to_the_chosen_moment_and_shows_its_picture(browser: Any,
     site.user("olga", "operator", [Grant()])
     segs = site.node.catalog.segments("door", "main")
     at_us = segs[1].start_us + 1_400_000  # between keyframes
-    page = log_in(browser, site, "olga", where=f"/playback?camera=door&at={iso_from_us(at_us)}")
-    page.on("dialog", lambda dialog: dialog.accept(REASON))
-    page.reload()
+    page = log_in(browser, site, "olga", where="/events")
+    page.on("dialog", lambda dialog: dialog.accept(REASON))  # the reason the site asks for before playback
+    page.goto(f"{site.base}/playback?camera=door&at={iso_from_us(at_us)}")
     page.wait_for_function(
         "() => { const v = document.querySelector('#players video');"
-        " return v && v.readyState >= 2 && v.currentTime > 0; }",
+        " return v && v.dataset.startMs && v.readyState >= 2 && !v.seeking && v.currentTime > 0; }",
         timeout=15_000,
     )
     page.evaluate("() => document.querySelector('#players video').pause()")
+    page.wait_for_timeout(300)  # the paused frame is on screen
+    state = page.evaluate("() => { const v = document.querySelector('#players video');"
+                          " return { start: Number(v.dataset.startMs), t: v.currentTime }; }")  # fmt: skip
+    shown_us = round((state["start"] + state["t"] * 1000) * 1000)
+    assert 0 <= shown_us - at_us < 1_000_000, (
+        f"playback starts at the chosen moment ({(shown_us - at_us) / 1e6:+.2f} s)"
+    )
     grab = page.evaluate(GRAB, "#players video")
     shown = np.array(grab["gray"]).reshape(36, 64)
-    right = thumbnail_at(site, "door", at_us)
-    wrong = thumbnail_at(site, "door", at_us + 2_000_000)
+    right = thumbnail_at(site, "door", shown_us)
+    wrong = thumbnail_at(site, "door", shown_us + 2_000_000)
     near = np.abs(shown - right).mean()
     far = np.abs(shown - wrong).mean()
     shot(page, "playback")
-    assert near < far, f"the picture is the chosen moment's (diff {near:.1f}) rather than 2 s later ({far:.1f})"
+    assert near < far, f"the picture is the shown moment's (diff {near:.1f}) rather than 2 s later ({far:.1f})"
     plays = site.audit("playback", "olga")
     assert plays and plays[0].reason == REASON and plays[0].camera_id == "door"
     assert plays[0].range_start_us is not None and abs(plays[0].range_start_us - at_us) < 1_000_000
@@ -322,7 +329,8 @@ def test_evidence_page_exports_a_package_and_handles_an_authority_request(browse
     page.fill("#ex-reason", "case 2026-17: tailgating at the door")
     page.fill("#ex-recipient", "Officer Wang, Pudong PSB")
     page.click("#export-form button[type=submit]")
-    page.wait_for_selector("#ex-result:has-text('made')", timeout=60_000)
+    page.wait_for_selector("#ex-result[data-state=done], #ex-result[data-state=error]", timeout=60_000)
+    assert page.get_attribute("#ex-result", "data-state") == "done", page.inner_text("#ex-result")
     assert page.locator("#packages tbody tr").count() == 1
     (record,) = site.node.evidence.tools.register.packages(10, 0)
     assert record.cameras == ("door",) and record.recipient == "Officer Wang, Pudong PSB"
@@ -331,11 +339,13 @@ def test_evidence_page_exports_a_package_and_handles_an_authority_request(browse
     page.fill("#rq-basis", "Criminal Procedure Law art. 54")
     page.check("#rq-cameras input[value=yard]")
     page.click("#request-form button[type=submit]")
-    page.wait_for_selector("#requests tbody tr button:has-text('Approve')")
-    page.click("#requests tbody tr button:has-text('Approve')")
-    page.wait_for_selector("#requests tbody tr button:has-text('Fulfil')")
-    page.click("#requests tbody tr button:has-text('Fulfil')")
-    page.wait_for_selector("#requests tbody tr:has-text('fulfilled')", timeout=60_000)
+    page.wait_for_selector("#requests tbody tr button >> nth=0")
+    page.click("#requests tbody tr button >> nth=0")  # approve
+    wait_for(lambda: site.node.api_deps().authority.requests()[0].state == "approved", timeout=10, what="approved")
+    page.wait_for_function("() => document.querySelectorAll('#requests tbody tr button').length === 2")
+    page.click("#requests tbody tr button >> nth=0")  # fulfil (export)
+    wait_for(lambda: site.node.api_deps().authority.requests()[0].state == "fulfilled", timeout=60, what="fulfilled")
+    page.wait_for_function("() => document.querySelectorAll('#packages tbody tr').length === 2")
     assert page.locator("#packages tbody tr").count() == 2
     assert {h.camera_id for h in site.node.holds.holds(active_only=True)} == {"door", "yard"}
     shot(page, "evidence")

@@ -9,7 +9,12 @@ const STATES = { received: t("received"), approved: t("approved"), refused: t("r
 const iso = (inputId) => new Date(instantOfLocalInput($(inputId).value)).toISOString();
 const span = (startUs, endUs) => `${formatUs(startUs)} – ${formatUs(endUs)}`;
 const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
-function say(id, text, bad = false) { $(id).textContent = text; $(id).className = bad ? "error" : "muted"; }
+// A status line; data-state (busy, done, error) says where the act stands, whatever the language.
+function say(id, text, bad = false, busy = false) {
+  $(id).textContent = text;
+  $(id).className = bad ? "error" : "muted";
+  $(id).dataset.state = bad ? "error" : busy ? "busy" : "done";
+}
 const row = (...cells) => el("tr", {}, ...cells.map((c) => (c instanceof Node ? el("td", {}, c) : el("td", { textContent: String(c ?? "") }))));
 
 function picks(fieldset, list) {
@@ -40,7 +45,7 @@ async function exportPackage(ev) {
     recipient: $("ex-recipient").value.trim(), include_events: $("ex-events").checked,
   };
   if (!body.cameras.length) { say("ex-result", t("Tick at least one camera."), true); return; }
-  say("ex-result", t("Exporting… (a long range takes minutes)"));
+  say("ex-result", t("Exporting… (a long range takes minutes)"), false, true);
   try {
     const made = await api("/api/v1/evidence", { method: "POST", body });
     say("ex-result", t("Package %(id)s made: %(size)s, %(gaps)s gap(s) named in its manifest.", { id: made.id, size: mb(made.size_bytes), gaps: made.gap_count }));

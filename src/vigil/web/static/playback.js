@@ -2,7 +2,7 @@
 // a time to play from there; step to the previous or next event; tick several cameras to play them in step.
 // Recorded video is streamed from the chosen moment (recorded.js); a download is one MP4 clip of 10 minutes.
 import { $, api, askReason, el, page, t, formatUs, formatTimeUs } from "./common.js";
-import { playRecorded } from "./recorded.js";
+import { playRecorded, seekTo } from "./recorded.js";
 import { dateOf, instantOf, timeOf } from "./zoned.js";
 
 const WINDOW_MS = 10 * 60 * 1000; // a download covers 10 minutes from the chosen moment
@@ -111,8 +111,9 @@ async function playFrom(ms) {
     p.player = playRecorded(p.video, mediaUrl("playback.mp4", p.id, ms, ms + STREAM_MS));
     try {
       p.clipStartMs = (await p.player.ready).startMs;
+      p.video.dataset.startMs = String(p.clipStartMs); // the wall time of media time 0 (read by tests too)
     } catch (err) { p.note.textContent = err.message; return; }
-    p.video.currentTime = Math.max(0, (ms - p.clipStartMs) / 1000);
+    await seekTo(p.video, Math.max(0, (ms - p.clipStartMs) / 1000)); // once the first fragments are in
     p.video.play().catch(() => {});
   }));
   if (players.length > 1) startSync();

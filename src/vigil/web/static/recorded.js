@@ -128,6 +128,17 @@ export function playRecorded(video, url, options = {}) {
   return { ready, close };
 }
 
+// Seek to media time `t` once the stream has a frame to show, and again if the browser lost the seek (Chromium
+// sometimes drops a seek made while the first fragments are being appended); resolves when there.
+export async function seekTo(video, t, tries = 3) {
+  if (video.readyState < 2) await new Promise((resolve) => video.addEventListener("loadeddata", resolve, { once: true }));
+  for (let i = 0; i < tries; i++) {
+    video.currentTime = t;
+    await new Promise((resolve) => video.addEventListener("seeked", resolve, { once: true }));
+    if (Math.abs(video.currentTime - t) < 0.1) return;
+  }
+}
+
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
