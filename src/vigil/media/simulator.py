@@ -47,6 +47,11 @@ class RtspSimulator:
         password: str | None = None,
         log_path: Path | None = None,
         python: str = "/usr/bin/python3",
+        *,
+        auth_method: str = "basic",
+        rtp_timestamp_offset: int | None = None,
+        rtp_seqnum_offset: int | None = None,
+        session_timeout_s: int | None = None,
     ) -> None:
         if not mounts:
             raise ValueError("at least one mount is needed")
@@ -63,6 +68,14 @@ class RtspSimulator:
         self._password = password
         self._log_path = log_path
         self._python = python
+        self._auth_method = auth_method
+        self._rtp_options: list[str] = []
+        if rtp_timestamp_offset is not None:
+            self._rtp_options += ["--rtp-timestamp-offset", str(rtp_timestamp_offset)]
+        if rtp_seqnum_offset is not None:
+            self._rtp_options += ["--rtp-seqnum-offset", str(rtp_seqnum_offset)]
+        if session_timeout_s is not None:
+            self._rtp_options += ["--session-timeout", str(session_timeout_s)]
         self._process: subprocess.Popen[bytes] | None = None
         self._started_once = False
 
@@ -163,7 +176,8 @@ class RtspSimulator:
             command += ["--mount", f"{name}={path.resolve()}"]
         if self._username is not None and self._password is not None:
             command += ["--username", self._username, "--password", self._password]
-        return [*command, "--exit-with-parent"]
+            command += ["--auth-method", self._auth_method]
+        return [*command, *self._rtp_options, "--exit-with-parent"]
 
     def _launch(self, timeout_s: float) -> int | None:
         """Run the server; None once it is ready, else its exit code. Raises on a timeout."""
