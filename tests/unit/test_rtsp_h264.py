@@ -204,3 +204,25 @@ def test_a_real_clip_round_trips_byte_for_byte(synthetic_clip):
     for got, want in zip(units, sent, strict=True):
         assert nals(got) == want.units and got.is_keyframe == want.keyframe and got.pts == 5000 + want.pts
     assert (units[0].config.width, units[0].config.height) == (640, 360)
+
+
+def test_a_malformed_packet_damages_its_own_picture_only():
+    pay = RtpPacketizer()
+    depack = H264Depacketizer(96, [SPS, PPS])
+    groups = [pay.packets([IDR[:300]], 0)]
+    head = bytearray(pay.header(3600, marker=True))
+    head[0] |= 0x10  # an extension flag with no room for the extension
+    groups += [[bytes(head) + b"\x00"], pay.packets([IDR[:300]], 7200)]
+    units = feed(depack, [p for g in groups for p in g])
+    assert [u.pts for u in units] == [0, 7200]
+    assert depack.stats.malformed_packets == 1 and depack.stats.damaged_units == 1
+
+
+def test_a_sender_that_restarts_its_sequence_numbers_is_followed():
+    pay = RtpPacketizer(seq=40000)
+    depack = H264Depacketizer(96, [SPS, PPS])
+    before = feed(depack, pay.packets([IDR[:300]], 0))
+    pay.seq = 30000  # far "behind": looks late at first
+    after = feed(depack, [p for k in range(1, 80) for p in pay.packets([IDR[:300]] if k % 25 == 0 else [P], k * 3600)])
+    assert len(before) == 1 and after, "taken again after a run of 64 'late' packets"
+    assert after[0].is_keyframe and depack.stats.late_packets == 64

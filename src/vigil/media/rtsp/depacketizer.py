@@ -25,6 +25,7 @@ from dataclasses import dataclass
 _HEADER = struct.Struct(">BBHI")
 _HALF = 1 << 31
 _WRAP = 1 << 32
+MAX_LATE_RUN = 64  # this many packets in a row "older" than the last: the sender restarted its numbering
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,7 @@ class Depacketizer:
         self.stats = DepacketizerStats()
         self.ready: list[AccessUnit] = []  # completed access units; the caller takes them
         self._next_seq = -1
+        self._late_run = 0
         self._last_ts = -1  # the 32-bit timestamp of the access unit being built
         self._ext_ts = 0
         self._data = bytearray()
@@ -104,11 +106,14 @@ class Depacketizer:
         lost = False
         if seq != self._next_seq and self._next_seq >= 0:
             gap = (seq - self._next_seq) & 0xFFFF
-            if gap >= 0x8000:
+            if gap >= 0x8000 and self._late_run < MAX_LATE_RUN:
+                self._late_run += 1
                 self.stats.late_packets += 1
                 return
-            self.stats.lost_packets += gap
-            lost = True
+            if gap < 0x8000:
+                self.stats.lost_packets += gap
+            lost = True  # (after a long run of "late" packets: the sender restarted its numbering)
+        self._late_run = 0
         self._next_seq = (seq + 1) & 0xFFFF
         if ts != self._last_ts:
             if self._started:
@@ -161,7 +166,7 @@ class Depacketizer:
 
     def _malformed(self) -> None:
         self.stats.malformed_packets += 1
-        self._damaged = True
+        self._damaged = self._started = True  # the access unit of this timestamp is damaged
 
     def _clean_start(self, clean: bool) -> None:
         """Called by the codec for the first NAL unit of a packet: after a loss, whether it starts a picture."""
