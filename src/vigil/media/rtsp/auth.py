@@ -65,7 +65,9 @@ def choose(challenges: list[Challenge]) -> Challenge:
         if challenge.scheme == "basic":
             return challenge
     offered = ", ".join(sorted({c.scheme for c in challenges})) or "none"
-    raise RtspProtocolError(f"the camera asks for an authentication scheme Vigil does not speak ({offered})")
+    raise RtspProtocolError(
+        f"the camera asks for an authentication scheme Vigil does not speak ({offered})", GapCause.AUTH_FAILED
+    )
 
 
 def _algorithm(challenge: Challenge) -> str:

@@ -138,6 +138,8 @@ class RtspSession:
         response = self._exchange(request)
         if response.status == 401:
             self._answer_challenge(response)
+            if response.header("connection").strip().lower() == "close":
+                self._reconnect()  # some cameras hang up after a 401
             response = self._exchange(request)
             if response.status == 401:
                 raise SourceError(f"{self.display_url}: the camera refused the credentials (401)", GapCause.AUTH_FAILED)
@@ -158,6 +160,14 @@ class RtspSession:
         if previous is not None and not challenge.stale and challenge.params == previous.params:
             raise SourceError(f"{self.display_url}: the camera refused the credentials (401)", GapCause.AUTH_FAILED)
         self._auth = Authenticator(self.url.credentials, challenge)
+
+    def _reconnect(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.close()
+        self.buffer = ReceiveBuffer()
+        self.connect()
 
     def _refusal(self, method: str, response: Response) -> SourceError:
         what = f"{self.display_url}: {method} answered {response.status} {response.reason}".rstrip()
