@@ -1,7 +1,7 @@
 """Vigil's own RTSP reader and segment writer against a real RTSP server (GStreamer on 127.0.0.1): what it records
 is what FFmpeg reads from the same camera at the same moment, decodes without an error and makes clips; H.265,
-Digest authentication, 32-bit timestamp and sequence wrap-around, packet loss, and the fall-back to FFmpeg's
-reader for a codec it does not take."""
+Digest authentication, rtsps://, 32-bit timestamp and sequence wrap-around, packet loss, keep-alive, and the
+fall-back to FFmpeg's reader for a codec it does not take."""
 
 from __future__ import annotations
 
@@ -200,3 +200,17 @@ def test_the_session_is_kept_alive(tmp_path, synthetic_clip, rtsp_simulator):
     assert not run.of(StreamDown)
     segs = [m.info for m in run.of(SegmentClosed)]
     assert all(b.start_us == a.end_us for a, b in itertools.pairwise(segs)), "one connection throughout"
+
+
+def test_rtsps_with_digest(tmp_path, synthetic_clip, rtsp_simulator):
+    pem, key, cert = tmp_path / "server.pem", tmp_path / "key.pem", tmp_path / "cert.pem"
+    command = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+    subprocess.run([*command, "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    pem.write_bytes(cert.read_bytes() + key.read_bytes())
+    sim = rtsp_simulator({"cam": synthetic_clip}, username="u", password="p", auth_method="digest", tls_pem=pem)
+    assert sim.url("cam").startswith("rtsps://")
+    with Run(tmp_path, sim.url("cam", with_credentials=True), display="cam", segment_duration_s=1) as run:
+        wait_for(lambda: len(run.of(SegmentClosed)) >= 3, timeout=30, what="3 segments over TLS")
+    segs = [m.info for m in run.of(SegmentClosed)]
+    check_segments(run, segs, 25)
+    assert all(h.lost_packets == 0 and h.dropped_frames == 0 for h in run.of(HealthSample))

@@ -52,6 +52,7 @@ class RtspSimulator:
         rtp_timestamp_offset: int | None = None,
         rtp_seqnum_offset: int | None = None,
         session_timeout_s: int | None = None,
+        tls_pem: Path | None = None,
     ) -> None:
         if not mounts:
             raise ValueError("at least one mount is needed")
@@ -76,6 +77,10 @@ class RtspSimulator:
             self._rtp_options += ["--rtp-seqnum-offset", str(rtp_seqnum_offset)]
         if session_timeout_s is not None:
             self._rtp_options += ["--session-timeout", str(session_timeout_s)]
+        self._scheme = "rtsp"
+        if tls_pem is not None:  # served as rtsps:// (TLS from the first byte)
+            self._rtp_options += ["--tls-pem", str(tls_pem)]
+            self._scheme = "rtsps"
         self._process: subprocess.Popen[bytes] | None = None
         self._started_once = False
 
@@ -110,7 +115,7 @@ class RtspSimulator:
         userinfo = ""
         if with_credentials and self._username is not None and self._password is not None:
             userinfo = f"{quote(self._username, safe='')}:{quote(self._password, safe='')}@"
-        return f"rtsp://{userinfo}{self._host}:{self._port}/{name}"
+        return f"{self._scheme}://{userinfo}{self._host}:{self._port}/{name}"
 
     @property
     def urls(self) -> dict[str, str]:

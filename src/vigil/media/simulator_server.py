@@ -27,10 +27,11 @@ from typing import Any
 
 import gi
 
+gi.require_version("Gio", "2.0")
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
+from gi.repository import Gio, GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 # Before any subclass of a GStreamer class is defined: their signal types must be registered first.
 Gst.init(None)
@@ -227,6 +228,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rtp-timestamp-offset", type=int, help="first RTP timestamp (test wrap-around)")
     parser.add_argument("--rtp-seqnum-offset", type=int, help="first RTP sequence number")
     parser.add_argument("--session-timeout", type=int, help="RTSP session timeout announced, in seconds")
+    parser.add_argument("--tls-pem", help="a PEM file with a certificate and its key: serve rtsps:// (TLS)")
     parser.add_argument("--no-loop", action="store_true")
     parser.add_argument(
         "--exit-with-parent", action="store_true", help="quit when the process that started us goes away"
@@ -260,8 +262,19 @@ def main(argv: list[str] | None = None) -> int:
     server.set_address(args.host)
     server.set_service(str(args.port))
     permissions = None
+    auth = None
     if args.username is not None:
         auth, permissions = make_auth(args.username, args.password, args.auth_method)
+    if args.tls_pem:
+        if auth is None:  # TLS without logins: everyone may use the mounts
+            auth, permissions = GstRtspServer.RTSPAuth(), GstRtspServer.RTSPPermissions()
+            token = GstRtspServer.RTSPToken()
+            token.set_string("media.factory.role", _ROLE)
+            auth.set_default_token(token)
+            permissions.add_permission_for_role(_ROLE, "media.factory.access", True)
+            permissions.add_permission_for_role(_ROLE, "media.factory.construct", True)
+        auth.set_tls_certificate(Gio.TlsCertificate.new_from_file(args.tls_pem))
+    if auth is not None:
         server.set_auth(auth)
     mounts = server.get_mount_points()
     for name, path in args.mount:

@@ -9,6 +9,7 @@
     h264, h265                 RTP payloads -> access units in length-prefixed (MP4) form
     parameter_sets             SPS parsing (picture size, frame rate) and avcC / hvcC records
     client      the socket: handshake, authentication, keep-alive, large reads
+    tls         rtsps:// with TLS run in memory, so reads stay large
     source      one camera stream for the recorder: access units with timestamps
 
 Errors are :class:`vigil.domain.errors.SourceError` with a gap cause (``auth_failed``, ``stream_error`` ...).

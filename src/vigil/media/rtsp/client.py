@@ -7,7 +7,8 @@ one ``recv_into`` of everything queued, split in bulk by :class:`ReceiveBuffer`.
 
 Authentication: a 401 is answered once with the strongest scheme offered (Digest, then Basic); a second 401 is
 :data:`GapCause.AUTH_FAILED` ("the camera refused the credentials"). A 3xx redirect is followed (up to three).
-``rtsps://`` runs the same protocol through :mod:`ssl` (certificates not verified, as FFmpeg's default).
+``rtsps://`` runs the same protocol through TLS in memory (:mod:`vigil.media.rtsp.tls`: still large reads;
+certificates not verified, as FFmpeg's default).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from vigil.media.rtsp.messages import (
     parse_session,
     public_methods,
 )
+from vigil.media.rtsp.tls import TlsSocket
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,9 @@ class RtspUrl:
         return cls(scheme, host, port, request_url, credentials)
 
 
+Connection = socket.socket | TlsSocket
+
+
 class Redirected(Exception):
     def __init__(self, location: str) -> None:
         super().__init__(location)
@@ -94,7 +99,7 @@ class RtspSession:
         self.sink: PacketSink | None = None
         self._cseq = 0
         self._auth: Authenticator | None = None
-        self._sock: socket.socket | None = None
+        self._sock: Connection | None = None
         self._sent_at = 0.0  # when our last request went out (keep-alive timing)
         self.bytes_received = 0
         self.reads = 0
@@ -109,11 +114,13 @@ class RtspSession:
             ) from None
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.url.scheme == "rtsps":
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-            sock = context.wrap_socket(sock, server_hostname=self.url.host)
-        self._sock = sock
+            try:
+                self._sock = TlsSocket(sock, self.url.host)
+            except BaseException:
+                sock.close()
+                raise
+        else:
+            self._sock = sock
 
     def close(self) -> None:
         """TEARDOWN without waiting for its answer (the connection closes anyway), then close the socket."""
@@ -205,7 +212,7 @@ class RtspSession:
                 raise SourceError(f"{self.display_url}: no answer to {request.method}", GapCause.TIMEOUT)
             self._receive(sock)
 
-    def _receive(self, sock: socket.socket) -> int:
+    def _receive(self, sock: Connection) -> int:
         count = sock.recv_into(self.buffer.space())
         if count == 0:
             raise EOFError("the camera closed the connection")
@@ -224,7 +231,7 @@ class RtspSession:
         log.debug("%s: the camera sent a request %r", self.display_url, line)
         self._socket().sendall(b"RTSP/1.0 501 Not Implemented\r\nCSeq: " + cseq + b"\r\n\r\n")
 
-    def _socket(self) -> socket.socket:
+    def _socket(self) -> Connection:
         if self._sock is None:
             raise SourceError(f"{self.display_url}: not connected", GapCause.STREAM_ERROR)
         return self._sock
