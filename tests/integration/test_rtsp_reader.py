@@ -17,6 +17,7 @@ import pytest
 from support.media import SHARED_DATA, requires_shared_data
 from support.node import wait_for
 from support.recorder_run import Run, packets
+from support.segments import decode_counters
 from support.stall_proxy import StallProxy
 from vigil.domain.reports import HealthSample, SegmentClosed, StreamDown
 from vigil.durable_files import sha256_file
@@ -214,3 +215,19 @@ def test_rtsps_with_digest(tmp_path, synthetic_clip, rtsp_simulator):
     segs = [m.info for m in run.of(SegmentClosed)]
     check_segments(run, segs, 25)
     assert all(h.lost_packets == 0 and h.dropped_frames == 0 for h in run.of(HealthSample))
+
+
+def test_b_pictures_keep_their_order(tmp_path, bframes_clip, rtsp_simulator):
+    """RTP carries presentation times only: decode times are derived (reorder depth from the SPS), and every
+    segment decodes to consecutive pictures."""
+    sim = rtsp_simulator({"cam": bframes_clip})
+    with Run(tmp_path, sim.url("cam"), segment_duration_s=1) as run:
+        wait_for(lambda: len(run.of(SegmentClosed)) >= 4, timeout=30, what="4 segments")
+    segs = [m.info for m in run.of(SegmentClosed)]
+    check_segments(run, segs, 25)
+    for seg in segs[:-1]:  # (the last one was cut by the stop, maybe between a P-picture and its B-pictures)
+        pk = packets(run.root / seg.path)
+        assert any(p.pts > p.dts for p in pk), "reordered pictures have a composition offset"
+        counters = decode_counters(run.root / seg.path)
+        assert len(counters) == seg.frame_count
+        assert {(b - a) % 100 for a, b in itertools.pairwise(counters)} == {1}, counters
