@@ -36,6 +36,7 @@ __all__ = ["FRAG_OPTIONS", "MAX_UNDATED", "StreamRecorder", "StreamSpec"]
 DRIFT_LIMIT_US = 1_000_000
 RESUME_FREE_BYTES = 1 << 20  # after a full disk, reconnect once this much is free
 RESUME_CONFIRM_S = 1.0  # after a stall, packets must flow this long before the stream counts as back
+FALLBACK_RETRY_S = 1.0  # a second try of FFmpeg's reader this long after Vigil's found the stream unsupported
 MAX_UNDATED = 50  # packets without timestamps held at the start of a connection, at most
 
 
@@ -147,7 +148,13 @@ class StreamRecorder:
                 "camera=%s stream=%s: %s; recording through FFmpeg's reader", spec.camera_id, spec.stream, exc.message
             )
             self._ffmpeg_fallback = True
-            source = self._open_source(False, stop)
+            try:
+                source = self._open_source(False, stop)
+            except (SourceError, OSError):
+                # a camera may still be tearing down what our DESCRIBE prepared (GStreamer answers 503): once more
+                if stop.wait(FALLBACK_RETRY_S):
+                    raise
+                source = self._open_source(False, stop)
         self._source = source
         return source
 
