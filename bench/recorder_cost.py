@@ -12,8 +12,10 @@ Groups (``--variants``, default all):
   per stream: the baseline, 1.0.
 - ``demux``: PyAV reading the RTSP stream and dropping the packets (threads in one process).
 - ``mux``: PyAV reading and muxing into one fragmented MP4 file with Vigil's options, no segments, no hashes.
-- ``vigil``: Vigil's ``StreamRecorder`` (segments, fsync, SHA-256, timestamps, statistics), threads in one
-  process as in a worker; the reports are dropped.
+- ``reader``: Vigil's own RTSP reader (``vigil.media.rtsp``) handing over access units, which are dropped.
+- ``vigil-ffmpeg``: Vigil's ``StreamRecorder`` on FFmpeg's reader and muxer (``recording.rtsp_reader: ffmpeg``).
+- ``vigil``: Vigil's ``StreamRecorder`` as shipped: its own reader and fMP4 writer (segments, fsync, SHA-256,
+  timestamps, statistics), threads in one process as in a worker; the reports are dropped.
 
 Prints each window, then one JSON object on the last line: every variant's CPU per stream (percent of one
 core) and its ratio to ``ffmpeg``.
@@ -42,7 +44,7 @@ from schedstat import cpu_seconds  # noqa: E402
 
 from vigil.media.simulator import RtspSimulator  # noqa: E402
 
-VARIANTS = ("ffmpeg", "demux", "mux", "vigil")
+VARIANTS = ("ffmpeg", "demux", "mux", "reader", "vigil-ffmpeg", "vigil")
 FFMPEG_INPUT = ["ffmpeg", "-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp", "-i"]
 FFMPEG_SEGMENTS = ["-c", "copy", "-map", "0:v", "-f", "segment", "-segment_time", "10", "-segment_format", "mp4"]
 FFMPEG_SEGMENTS += ["-reset_timestamps", "1"]
@@ -58,13 +60,21 @@ def child_main(variant: str, out: Path, urls: Sequence[str]) -> None:
 def _child_stream(variant: str, out: Path, url: str) -> None:
     import av
 
-    from vigil.media.recorder import FRAG_OPTIONS, StreamRecorder, StreamSpec
+    from vigil.media.recorder import StreamRecorder, StreamSpec
+    from vigil.media.recording_sources import FRAG_OPTIONS
     from vigil.ports import SystemClock
 
     name = url.rsplit("/", 1)[-1]
-    if variant == "vigil":
-        spec = StreamSpec(name, "main", url, url, out, segment_duration_s=10.0)
+    if variant in ("vigil", "vigil-ffmpeg"):
+        reader = "ffmpeg" if variant == "vigil-ffmpeg" else "vigil"
+        spec = StreamSpec(name, "main", url, url, out, segment_duration_s=10.0, rtsp_reader=reader)
         StreamRecorder(spec, lambda _message: None, SystemClock()).run(threading.Event())
+        return
+    if variant == "reader":
+        from vigil.media.rtsp.source import open_rtsp
+
+        for _unit in open_rtsp(url, display_url=url, timeout_s=10.0, stop=threading.Event()).packets():
+            pass
         return
     source = av.open(url, options={"rtsp_transport": "tcp", "timeout": "10000000"}, timeout=(10.0, None))
     stream = source.streams.video[0]
@@ -143,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for k, variant in enumerate(order):
             urls = [sim.url(n) for n in names[k * args.streams : (k + 1) * args.streams]]
             groups.append((variant, _launch(variant, urls, work / f"group{k}")))
-        time.sleep(8.0)  # connect and settle
+        time.sleep(max(8.0, 2.0 * len(order)))  # connect and settle (Python children import PyAV first)
         for window in range(args.windows):
             pids = [[p.pid for p in procs] for _, procs in groups]
             before, t0 = [cpu_seconds(p) for p in pids], time.monotonic()

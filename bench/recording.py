@@ -4,7 +4,8 @@ Both sides record the same N mounts of one GStreamer RTSP server (``vigil.media.
 other, for the same time, with 10 s segments:
 
 - **Vigil**: the real recorder worker processes started by ``RecorderSupervisor`` (``streams_per_worker``
-  as shipped), reports collected in this process.
+  and ``rtsp_reader`` as shipped: Vigil's own RTSP reader and segment writer; ``--reader ffmpeg`` measures the
+  recorder on FFmpeg's reader and muxer instead), reports collected in this process.
 - **FFmpeg**: one ``ffmpeg -rtsp_transport tcp -i URL -c copy -map 0:v -f segment ...`` process per stream
   (plus a ``-segment_list`` CSV so that its segment times can be checked).
 
@@ -241,6 +242,8 @@ class SideResult:
     frame_count_mismatches: int = 0
     not_starting_on_keyframe: int = 0
     rtp_warnings: int = 0
+    lost_packets: int = 0  # RTP packets missing, as Vigil's reader counted them (last health sample per stream)
+    dropped_frames: int = 0  # pictures Vigil's reader did not write because of those losses
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -285,7 +288,8 @@ class SideResult:
             lines.append(
                 f"  files checked {self.files_checked}: sha256 missing {self.missing_sha256}, mismatched "
                 f"{self.sha256_mismatches}; frame count mismatches {self.frame_count_mismatches}; not starting "
-                f"on a keyframe {self.not_starting_on_keyframe}"
+                f"on a keyframe {self.not_starting_on_keyframe}; RTP packets lost {self.lost_packets}, frames "
+                f"dropped for it {self.dropped_frames}"
             )
         else:
             lines.append(f"  RTP/stream warnings in ffmpeg logs: {self.rtp_warnings}")
@@ -338,6 +342,7 @@ def run_vigil(
     seconds: float,
     settle_s: float,
     per_worker: int,
+    reader: str,
     fps: Fraction,
     bytes_per_s: float,
     verify_all: bool,
@@ -353,6 +358,7 @@ def run_vigil(
             root=root,
             segment_duration_s=SEGMENT_S,
             rtsp_transport="tcp",
+            rtsp_reader=reader,
             timeout_s=rec.socket_timeout_s,
             reconnect_initial_s=rec.reconnect_initial_s,
             reconnect_max_s=rec.reconnect_max_s,
@@ -463,7 +469,9 @@ def _check_vigil(
     # samples that came too long after the previous one, or whose last packet was too old.
     interval_us = int(RecordingConfig().health_interval_s * 1e6)
     previous: dict[str, int] = {}
+    losses: dict[str, tuple[int, int]] = {}
     for sample in sorted(reports.health, key=lambda h: h.at_us):
+        losses[sample.camera_id] = (sample.lost_packets, sample.dropped_frames)
         if not window_start_us <= sample.at_us <= window_end_us:
             continue
         result.health_samples += 1
@@ -472,6 +480,8 @@ def _check_vigil(
         stale = sample.last_packet_us is not None and sample.at_us - sample.last_packet_us > STALL_US
         late = before is not None and sample.at_us - before > interval_us + STALL_US
         result.health_stalls += (not sample.connected) or stale or late
+    result.lost_packets = sum(lost for lost, _ in losses.values())
+    result.dropped_frames = sum(dropped for _, dropped in losses.values())
 
 
 def _verify_file(result: SideResult, path: Path, info: SegmentInfo, fps: Fraction, *, hash_it: bool) -> int:
@@ -715,6 +725,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=RecordingConfig().streams_per_worker,
         help="Vigil streams per recorder process (default: the shipped default)",
     )
+    parser.add_argument(
+        "--reader",
+        choices=("vigil", "ffmpeg"),
+        default=RecordingConfig().rtsp_reader,
+        help="Vigil's RTSP reader and writer, or FFmpeg's through PyAV (default: the shipped default)",
+    )
     parser.add_argument("--settle", type=float, help="seconds between 'all streams up' and the window")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="where the 1080p clip is cached")
     parser.add_argument("--workdir", type=Path, help="where the temporary recordings go (default: system temp)")
@@ -765,6 +781,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     seconds=args.seconds,
                     settle_s=args.settle,
                     per_worker=args.streams_per_worker,
+                    reader=args.reader,
                     fps=fps,
                     bytes_per_s=facts.bytes_per_s,
                     verify_all=not args.quick,
@@ -806,19 +823,23 @@ def summarise(
     ff_devs = [abs(d) for r in ffmpeg for d in r.duration_devs_s]
     later = [abs(d) for r in vigil for d in r.later_devs_s]
     lost = sum(r.frames.lost for r in vigil)
+    rtp_lost = sum(r.lost_packets + r.dropped_frames for r in vigil)
     late = sum(r.late_samples for r in vigil)
     stalls = sum(r.health_stalls for r in vigil)
     integrity = sum(
         r.missing_sha256 + r.sha256_mismatches + r.frame_count_mismatches + r.not_starting_on_keyframe for r in vigil
     )
     healthy = sum(r.stream_downs + r.worker_deaths + len(r.problems) for r in vigil) == 0
-    criteria_met = lost == 0 and late == 0 and stalls == 0 and ratio <= 1.0 and integrity == 0 and healthy
+    criteria_met = (
+        lost == 0 and rtp_lost == 0 and late == 0 and stalls == 0 and ratio <= 1.0 and integrity == 0 and healthy
+    )
     return {
         "streams": args.streams,
         "seconds": args.seconds,
         "quick": bool(args.quick),
         "order": ",".join(args.order),
         "streams_per_worker": args.streams_per_worker,
+        "reader": args.reader,
         "fps": float(fps),
         "vigil_cpu_pct_per_stream": round(vigil_cpu, 4),
         "ffmpeg_cpu_pct_per_stream": round(ffmpeg_cpu, 4),
@@ -831,6 +852,8 @@ def summarise(
         "vigil_lost_frames": lost,
         "vigil_lost_frames_max_stream": max((r.frames.lost_max_stream for r in vigil), default=0),
         "vigil_frames_beyond_span": sum(r.frames.extra for r in vigil),
+        "vigil_rtp_lost_packets": sum(r.lost_packets for r in vigil),
+        "vigil_dropped_frames": sum(r.dropped_frames for r in vigil),
         "ffmpeg_expected_frames": sum(r.frames.expected for r in ffmpeg),
         "ffmpeg_lost_frames": sum(r.frames.lost for r in ffmpeg),
         "ffmpeg_lost_frames_max_stream": max((r.frames.lost_max_stream for r in ffmpeg), default=0),

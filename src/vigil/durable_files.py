@@ -39,10 +39,11 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def publish_part(part: Path, final: Path) -> tuple[int, str]:
+def publish_part(part: Path, final: Path, sha256: str | None = None) -> tuple[int, str]:
     """fsync a closed part file, rename it to its final name, fsync the folder; return (size, sha256).
-    The hash is read from the file just written (the page cache holds it), so it is the hash of what is on disk."""
+    Without ``sha256`` the hash is read from the file just written (the page cache holds it), so it is the hash
+    of what is on disk; a writer that hashed every byte it wrote (and saw every write succeed) passes its own."""
     fsync_file(part)
     part.replace(final)
     fsync_dir(final.parent)
-    return final.stat().st_size, sha256_file(final)
+    return final.stat().st_size, sha256 if sha256 is not None else sha256_file(final)

@@ -119,6 +119,7 @@ def stream_specs(config: Config, root: Path) -> list[StreamSpec]:
             root=root,
             segment_duration_s=rec.segment_duration_s,
             rtsp_transport=rec.rtsp_transport,
+            rtsp_reader=rec.rtsp_reader,
             timeout_s=rec.socket_timeout_s,
             reconnect_initial_s=rec.reconnect_initial_s,
             reconnect_max_s=rec.reconnect_max_s,

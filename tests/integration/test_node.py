@@ -72,6 +72,18 @@ def test_api_serves_cameras_timeline_segments_and_seekable_clips(node):
     assert client.get("/").status_code == 200
 
 
+def test_sigkill_of_a_recorder_worker_reading_rtsp_loses_at_most_a_second(tmp_path, synthetic_clip, rtsp_simulator):
+    """The same through Vigil's own RTSP reader and segment writer (the default for RTSP cameras)."""
+    sim = rtsp_simulator({"door": synthetic_clip})
+    config, _ = node_config(tmp_path, {"door": sim.url("door")}, recording={"segment_duration_s": 5})
+    node = Vigil(config, tmp_path)
+    node.start()
+    try:
+        _sigkill_and_recover(node)
+    finally:
+        node.stop()
+
+
 def _part_older_than(node, age_us):
     now = node.clock.now_us()
     return [p for p in node.store.part_files() if now - int(p.rsplit("/", 1)[1].split(".")[0]) > age_us]

@@ -1,61 +1,18 @@
 """The recorder against real RTSP servers (GStreamer on 127.0.0.1) and broken inputs."""
 
 import itertools
-import threading
 import time
 
-import av
 import pytest
 
 from support.broken import broken_timestamps_ts, raw_h264
 from support.media import SHARED_DATA, requires_shared_data
 from support.node import node_config, wait_for
+from support.recorder_run import Run, packets
 from vigil.domain.reports import HealthSample, SegmentClosed, StreamDown, StreamUp
 from vigil.durable_files import sha256_file
-from vigil.media.recorder import StreamRecorder, StreamSpec
 from vigil.media.transcode import ensure_h264
-from vigil.ports import SystemClock
 from vigil.runtime import Vigil
-
-
-class Run:
-    """A StreamRecorder in a thread, collecting what it reports."""
-
-    def __init__(self, tmp_path, url, display=None, **kw):
-        self.messages = []
-        spec = StreamSpec(
-            "cam",
-            "main",
-            url,
-            display or url,
-            tmp_path / "rec",
-            reconnect_initial_s=0.3,
-            reconnect_max_s=1.0,
-            timeout_s=3.0,
-            health_interval_s=0.5,
-            **kw,
-        )
-        self.recorder = StreamRecorder(spec, self.messages.append, SystemClock())
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.recorder.run, args=(self.stop,), daemon=True)
-        self.root = tmp_path / "rec"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join(20)
-        assert not self.thread.is_alive()
-
-    def of(self, kind):
-        return [m for m in list(self.messages) if isinstance(m, kind)]
-
-
-def packets(path):
-    with av.open(str(path)) as c:
-        return [p for p in c.demux(c.streams.video[0]) if p.size]
 
 
 def test_records_an_rtsp_camera_continuously(tmp_path, synthetic_clip, rtsp_simulator):

@@ -43,6 +43,20 @@ def synthetic_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def hevc_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic picture as H.265 (libx265): 640x360, 25 fps, 4 s, a keyframe every second."""
+    folder = tmp_path_factory.mktemp("synthetic-hevc")
+    return make_synthetic_clip(folder / "synthetic-hevc.mp4", duration_s=4.0, gop_s=1.0, codec="libx265")
+
+
+@pytest.fixture(scope="session")
+def bframes_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic clip with two B-pictures between references (reordered: decode order is not display order)."""
+    folder = tmp_path_factory.mktemp("synthetic-bframes")
+    return make_synthetic_clip(folder / "synthetic-bframes.mp4", duration_s=4.0, gop_s=1.0, bframes=2)
+
+
+@pytest.fixture(scope="session")
 def black_tail_clip(synthetic_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The synthetic clip (6 s, a moving pattern) with its last 2.5 s blacked out (the ffmpeg CLI)."""
     out = tmp_path_factory.mktemp("black-tail") / "black-tail.mp4"

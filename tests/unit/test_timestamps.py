@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from vigil.domain.timestamps import Repair, TimestampRepairer
+from vigil.domain.timestamps import DecodeTimes, Repair, TimestampRepairer
 
 
 def feed(pairs, frame=10, jump=1000):
@@ -61,3 +61,29 @@ def test_random_garbage_always_gives_increasing_dts_and_pts_not_below_dts():
 def test_rejects_nonsense_parameters():
     with pytest.raises(ValueError):
         TimestampRepairer(0, 10)
+
+
+def test_decode_times_equal_presentation_times_without_reordering():
+    times = DecodeTimes(0)
+    assert [times.dts(p, 10) for p in (100, 110, 120)] == [100, 110, 120]
+
+
+@pytest.mark.parametrize(
+    ("order", "reorder"),
+    [
+        ([0, 3, 1, 2, 6, 4, 5, 9, 7, 8], 1),  # I P B B P B B ...
+        ([0, 4, 2, 1, 3, 8, 6, 5, 7, 12, 10, 9, 11], 2),  # hierarchical B (pyramid)
+    ],
+)
+def test_decode_times_of_reordered_pictures_increase_and_never_pass_their_presentation(order, reorder):
+    times = DecodeTimes(reorder)
+    dts = [times.dts(10 * p, 10) for p in order]
+    assert dts == sorted(dts) and len(set(dts)) == len(dts), "strictly increasing"
+    assert all(d <= 10 * p for d, p in zip(dts, order, strict=True))
+
+
+def test_reordering_is_learned_when_the_parameter_sets_do_not_say():
+    times = DecodeTimes(0)
+    dts = [times.dts(10 * p, 10) for p in [0, 3, 1, 2, 6, 4, 5, 9, 7, 8]]
+    assert times.reorder_frames == 1
+    assert dts[4:] == sorted(dts[4:]), "in order once learned"

@@ -358,6 +358,11 @@ class RecordingConfig(Strict):
     reconnect_max_s: float = Field(default=30.0, gt=0, description="Longest wait between reconnects.")
     socket_timeout_s: float = Field(default=10.0, gt=0, description="No packet for this long: stream lost.")
     rtsp_transport: Literal["tcp", "udp"] = Field(default="tcp", description="RTSP transport.")
+    rtsp_reader: Literal["vigil", "ffmpeg"] = Field(
+        default="vigil",
+        description="Who reads RTSP cameras and writes their segments: vigil (Vigil's own reader and MP4 writer, "
+        "H.264 and H.265 over TCP; other codecs and UDP go to FFmpeg anyway) or ffmpeg (FFmpeg's, through PyAV).",
+    )
     streams_per_worker: int = Field(default=8, ge=1, le=256, description="Streams per recorder process.")
     health_interval_s: float = Field(default=2.0, gt=0, description="How often stream health is reported.")
 

@@ -51,6 +51,8 @@ class HealthSample:
     keyframe_interval_s: float
     repaired_packets: int
     error: str = ""
+    lost_packets: int = 0  # RTP packets missing from the stream since the recorder started (Vigil's reader)
+    dropped_frames: int = 0  # pictures not written because they were damaged or depended on a damaged one
 
 
 @dataclass(frozen=True, slots=True)

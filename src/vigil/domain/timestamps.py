@@ -13,6 +13,7 @@ every packet passes through a :class:`TimestampRepairer` before it is muxed:
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -74,3 +75,35 @@ class TimestampRepairer:
         out_pts = max(out_pts, out_dts)
         self._last_dts = out_dts
         return Repaired(out_dts, out_pts, kind)
+
+
+class DecodeTimes:
+    """Decode times for a stream that carries presentation times only (RTP timestamps are capture times).
+
+    Without reordered pictures (most cameras) the decode time is the presentation time. With B-pictures
+    (``reorder_frames`` > 0, from the sequence parameter set, or learned when a presentation time goes back),
+    the decode time of the k-th picture is the (k - reorder)-th smallest presentation time seen so far: it never
+    exceeds the picture's own presentation time and increases whenever the frames are evenly spaced. The first
+    ``reorder_frames`` pictures are placed one frame apart before the first presentation time.
+    """
+
+    MAX_REORDER = 16
+
+    def __init__(self, reorder_frames: int = 0) -> None:
+        self.reorder_frames = max(0, min(reorder_frames, self.MAX_REORDER))
+        self._pending: list[int] = []  # presentation times not yet used as a decode time (a heap)
+        self._last_dts: int | None = None
+
+    def dts(self, pts: int, frame_ticks: int) -> int:
+        if self._last_dts is not None and pts < self._last_dts and self.reorder_frames < self.MAX_REORDER:
+            self.reorder_frames += 1  # shown before a picture already decoded: deeper reordering than assumed
+        if self.reorder_frames == 0:
+            dts = pts
+        else:
+            heapq.heappush(self._pending, pts)
+            if len(self._pending) > self.reorder_frames:
+                dts = heapq.heappop(self._pending)
+            else:
+                dts = self._pending[0] - (self.reorder_frames - len(self._pending) + 1) * frame_ticks
+        self._last_dts = dts
+        return dts

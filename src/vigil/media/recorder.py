@@ -1,8 +1,10 @@
 """One stream's recorder: copies packets into fragmented MP4 segments, never decoding.
 
-A segment starts on a keyframe and ends at the first keyframe after ``segment_duration`` has passed. Packet
-timestamps are repaired (see :mod:`vigil.domain.timestamps`) before muxing, and mapped to wall-clock time by
+A segment starts on a keyframe and ends at the first keyframe after ``segment_duration`` has passed (or at a
+keyframe whose parameter sets differ from the segment's). Packet timestamps are repaired (see
+:mod:`vigil.domain.timestamps`) before muxing, and mapped to wall-clock time by
 :class:`vigil.domain.wallclock.WallClockMapper` (never later than arrival; drift corrected at segment boundaries).
+Packets come from Vigil's RTSP reader or from FFmpeg's (:mod:`vigil.media.recording_sources`).
 """
 
 from __future__ import annotations
@@ -17,31 +19,24 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import av
-
 from vigil.domain.errors import SourceError
 from vigil.domain.reports import HealthSample, Message, SegmentClosed, StreamDown, StreamUp
 from vigil.domain.segment import GapCause, SegmentInfo
-from vigil.domain.segment_names import segment_relpath
 from vigil.domain.timestamps import Repair, TimestampRepairer
 from vigil.domain.wallclock import WallClockMapper
-from vigil.durable_files import part_path, publish_part
-from vigil.media.sources import OpenedSource, classify_error, open_source
+from vigil.media.recording_sources import FRAG_OPTIONS, RecordingSource, SegmentSink, open_recording_source
+from vigil.media.rtsp.messages import UnsupportedStream
+from vigil.media.sources import classify_error
 from vigil.media.stream_stats import StreamStats
 from vigil.ports import Clock
 
 log = logging.getLogger(__name__)
 
-# Fragmented MP4: a fragment at every keyframe and at least every second, each flushed to the file at once
-# (without flush_packets FFmpeg keeps fragments in its output buffer, and a killed process loses them).
-FRAG_OPTIONS = {
-    "movflags": "frag_keyframe+empty_moov+default_base_moof",
-    "frag_duration": "1000000",
-    "flush_packets": "1",
-}
+__all__ = ["FRAG_OPTIONS", "MAX_UNDATED", "StreamRecorder", "StreamSpec"]
 DRIFT_LIMIT_US = 1_000_000
 RESUME_FREE_BYTES = 1 << 20  # after a full disk, reconnect once this much is free
 RESUME_CONFIRM_S = 1.0  # after a stall, packets must flow this long before the stream counts as back
+FALLBACK_RETRY_S = 1.0  # a second try of FFmpeg's reader this long after Vigil's found the stream unsupported
 MAX_UNDATED = 50  # packets without timestamps held at the start of a connection, at most
 
 
@@ -54,68 +49,11 @@ class StreamSpec:
     root: Path
     segment_duration_s: float = 60.0
     rtsp_transport: str = "tcp"
+    rtsp_reader: str = "vigil"  # "vigil": Vigil's reader and writer for RTSP over TCP; "ffmpeg": FFmpeg's (PyAV)
     timeout_s: float = 10.0
     reconnect_initial_s: float = 1.0
     reconnect_max_s: float = 30.0
     health_interval_s: float = 2.0
-
-
-class SegmentWriter:
-    """One open segment file: ``<start_us>.mp4.part`` until :meth:`finish` publishes it."""
-
-    def __init__(self, spec: StreamSpec, template: Any, start_us: int, start_dts: int) -> None:
-        self.spec = spec
-        self.start_us = start_us  # provisional: settled by finish(); the part file keeps this name
-        self.start_dts = start_dts
-        self.part = part_path(spec.root / segment_relpath(spec.camera_id, spec.stream, start_us))
-        self.part.parent.mkdir(parents=True, exist_ok=True)
-        self.failed = False
-        # FFmpeg writes the file itself: a Python file object would put an interpreter call on every 32 KB write.
-        self._out = av.open(str(self.part), "w", format="mp4", options=FRAG_OPTIONS)
-        self._stream = self._out.add_stream_from_template(template)
-        self.codec = str(template.codec_context.name)
-        self.width = int(template.codec_context.width or 0)
-        self.height = int(template.codec_context.height or 0)
-        self.frames = 0
-
-    def write(self, packet: Any) -> None:
-        packet.stream = self._stream
-        try:
-            self._out.mux(packet)
-        except BaseException:
-            self.failed = True  # what reached the disk is unknown: salvage decides, not our counters
-            raise
-        self.frames += 1
-
-    def finish(self, end_us: int, start_us: int | None = None) -> SegmentInfo:
-        """Close, fsync and publish under the name of its settled start time."""
-        self._out.close()
-        if start_us is not None:
-            self.start_us = start_us
-        relpath = segment_relpath(self.spec.camera_id, self.spec.stream, self.start_us)
-        final = self.spec.root / relpath
-        final.parent.mkdir(parents=True, exist_ok=True)
-        size, digest = publish_part(self.part, final)  # hashed from the page cache, just written
-        return SegmentInfo(
-            camera_id=self.spec.camera_id,
-            stream=self.spec.stream,
-            path=relpath,
-            start_us=self.start_us,
-            end_us=max(end_us, self.start_us + 1),
-            size_bytes=size,
-            sha256=digest,
-            codec=self.codec,
-            width=self.width,
-            height=self.height,
-            frame_count=self.frames,
-        )
-
-    def abandon(self) -> None:
-        """Close after a failure; the ``.part`` file stays for recovery to salvage."""
-        try:
-            self._out.close()
-        except Exception:
-            log.warning("camera=%s: could not close %s cleanly", self.spec.camera_id, self.part, exc_info=True)
 
 
 class StreamRecorder:
@@ -132,6 +70,10 @@ class StreamRecorder:
         self._last_seen = 0.0  # monotonic time of the last packet
         self._stalled = False  # reported down by the watchdog; packets flowing again resume the stream
         self._resumed_at: float | None = None  # when packets started flowing again after a stall
+        self._ffmpeg_fallback = False  # the stream is one Vigil's reader does not take
+        self._source: RecordingSource | None = None
+        self._lost_before = self._dropped_before = 0  # losses of the connections before this one
+        self._losses_reported = (0, 0)
 
     def check_stall(self, now: float) -> None:
         """Called by the worker's watchdog thread: report the stream down once when no packet has come for the
@@ -178,14 +120,13 @@ class StreamRecorder:
 
     def _connection(self, stop: threading.Event) -> tuple[GapCause | None, str]:
         """One connection, start to end: why it ended, or (None, "") when asked to stop."""
-        spec = self.spec
         try:
-            source = open_source(
-                spec.url, display_url=spec.display_url, rtsp_transport=spec.rtsp_transport, timeout_s=spec.timeout_s
-            )
+            source = self._open(stop)
             try:
                 self._record(source, stop)
             finally:
+                self._lost_before, self._dropped_before = self._losses(source)
+                self._source = None
                 source.close()
         except SourceError as exc:
             return GapCause(exc.cause), exc.message
@@ -195,6 +136,44 @@ class StreamRecorder:
             return None, ""
         return GapCause.STREAM_ENDED, "the source closed the stream"
 
+    def _open(self, stop: threading.Event) -> RecordingSource:
+        """Vigil's reader unless configured otherwise or the stream is one it does not take (then FFmpeg's,
+        for as long as this recorder runs)."""
+        spec = self.spec
+        vigil_reader = spec.rtsp_reader == "vigil" and not self._ffmpeg_fallback
+        try:
+            source = self._open_source(vigil_reader, stop)
+        except UnsupportedStream as exc:
+            log.warning(
+                "camera=%s stream=%s: %s; recording through FFmpeg's reader", spec.camera_id, spec.stream, exc.message
+            )
+            self._ffmpeg_fallback = True
+            try:
+                source = self._open_source(False, stop)
+            except (SourceError, OSError):
+                # a camera may still be tearing down what our DESCRIBE prepared (GStreamer answers 503): once more
+                if stop.wait(FALLBACK_RETRY_S):
+                    raise
+                source = self._open_source(False, stop)
+        self._source = source
+        return source
+
+    def _open_source(self, vigil_reader: bool, stop: threading.Event) -> RecordingSource:
+        spec = self.spec
+        return open_recording_source(
+            spec.url,
+            display_url=spec.display_url,
+            transport=spec.rtsp_transport,
+            timeout_s=spec.timeout_s,
+            vigil_reader=vigil_reader,
+            stop=stop,
+        )
+
+    def _losses(self, source: RecordingSource | None) -> tuple[int, int]:
+        """(RTP packets lost, frames dropped) since this recorder started."""
+        lost, dropped = source.losses() if source is not None else (0, 0)
+        return self._lost_before + lost, self._dropped_before + dropped
+
     def _wait_for_room(self, stop: threading.Event, poll_s: float) -> bool:
         """Wait until the recording volume has room again; True when asked to stop meanwhile."""
         while shutil.disk_usage(self.spec.root).free < RESUME_FREE_BYTES:
@@ -203,15 +182,15 @@ class StreamRecorder:
         return False
 
     # --- one connection ---------------------------------------------------------------------------
-    def _record(self, source: OpenedSource, stop: threading.Event) -> None:
+    def _record(self, source: RecordingSource, stop: threading.Event) -> None:
         """Record until the source fails (raises) or ``stop`` is set."""
-        spec, tb = self.spec, Fraction(source.stream.time_base)
-        rate = source.stream.average_rate or source.stream.guessed_rate or 25
+        spec, tb = self.spec, source.time_base
+        rate = source.frame_rate or 25
         frame_ticks = max(1, round(1 / (Fraction(rate) * tb)))
         frame_us = int(frame_ticks * tb * 1_000_000)
         repairer = TimestampRepairer(frame_ticks, max_jump_ticks=max(frame_ticks, round(10 / tb)))
         mapper = WallClockMapper(float(tb * 1_000_000), DRIFT_LIMIT_US)
-        writer: SegmentWriter | None = None
+        writer: SegmentSink | None = None
         connected, last_wall, next_health = False, 0, 0
         segment_us = int(spec.segment_duration_s * 1e6)
         try:
@@ -243,8 +222,10 @@ class StreamRecorder:
                     break
                 now = self._clock.now_us()
                 wall = mapper.wall(fixed.dts, now)
-                if packet.is_keyframe and (writer is None or wall - self._start_of(writer, mapper) >= segment_us):
-                    writer = self._rotate(writer, mapper, fixed.dts, source.stream)
+                if packet.is_keyframe and (
+                    writer is None or wall - self._start_of(writer, mapper) >= segment_us or not writer.accepts(packet)
+                ):
+                    writer = self._rotate(writer, mapper, fixed.dts, source, packet)
                 last_wall = wall
                 if writer is None:
                     continue  # wait for the first keyframe
@@ -271,23 +252,27 @@ class StreamRecorder:
                 return stop.wait(delay_us / 1e6)
         return False
 
-    def _start_of(self, writer: SegmentWriter, mapper: WallClockMapper) -> int:
+    def _start_of(self, writer: SegmentSink, mapper: WallClockMapper) -> int:
         """The segment's start with the current anchor (it moves back while the connect burst drains), never
         before the end of the segment before it."""
         return max(mapper.mapped(writer.start_dts), self._last_end)
 
-    def _finish(self, writer: SegmentWriter, mapper: WallClockMapper, end_us: int) -> SegmentInfo:
+    def _finish(
+        self, writer: SegmentSink, mapper: WallClockMapper, end_us: int, end_dts: int | None = None
+    ) -> SegmentInfo:
         """Publish a segment with its start settled, never overlapping the segment before it."""
         start = self._start_of(writer, mapper)
-        info = writer.finish(max(end_us, start + 1), start_us=start)
+        info = writer.finish(max(end_us, start + 1), start_us=start, end_dts=end_dts)
         self._last_end = info.end_us
         return info
 
-    def _rotate(self, writer: SegmentWriter | None, mapper: WallClockMapper, dts: int, template: Any) -> SegmentWriter:
+    def _rotate(
+        self, writer: SegmentSink | None, mapper: WallClockMapper, dts: int, source: RecordingSource, first: Any
+    ) -> SegmentSink:
         if writer is not None:
-            self._emit(SegmentClosed(self._finish(writer, mapper, mapper.mapped(dts))))
+            self._emit(SegmentClosed(self._finish(writer, mapper, mapper.mapped(dts), end_dts=dts)))
         start = max(mapper.segment_boundary(dts), self._last_end)
-        return SegmentWriter(self.spec, template, start, dts)
+        return source.open_writer(self.spec, first, start, dts)
 
     @staticmethod
     def _dated(packets: Iterator[Any], frame_ticks: int) -> Iterator[Any]:
@@ -313,7 +298,7 @@ class StreamRecorder:
             yield from packets
             return
 
-    def _close_after_failure(self, writer: SegmentWriter, mapper: WallClockMapper, end_us: int) -> None:
+    def _close_after_failure(self, writer: SegmentSink, mapper: WallClockMapper, end_us: int) -> None:
         """The source failed: publish the segment as recorded so far. A write that failed leaves the part file
         for salvage (its frames are counted from what is readable on disk, never from what was sent)."""
         if writer.failed:
@@ -327,6 +312,17 @@ class StreamRecorder:
     def _emit_health(self, connected: bool, error: str = "") -> None:
         now = self._clock.now_us()
         s = self.stats.snapshot(now)
+        lost, dropped = self._losses(self._source)
+        if (lost, dropped) != self._losses_reported:
+            log.warning(
+                "camera=%s stream=%s: %d RTP packets lost, %d frames dropped so far (damaged pictures and what "
+                "depends on them are never written)",
+                self.spec.camera_id,
+                self.spec.stream,
+                lost,
+                dropped,
+            )
+            self._losses_reported = (lost, dropped)
         self._emit(
             HealthSample(
                 self.spec.camera_id,
@@ -339,5 +335,7 @@ class StreamRecorder:
                 s.keyframe_interval_s,
                 self.stats.repaired,
                 error,
+                lost_packets=lost,
+                dropped_frames=dropped,
             )
         )

@@ -48,6 +48,12 @@ class RtspSimulator:
         log_path: Path | None = None,
         python: str = "/usr/bin/python3",
         clocks: Sequence[str] = (),
+        *,
+        auth_method: str = "basic",
+        rtp_timestamp_offset: int | None = None,
+        rtp_seqnum_offset: int | None = None,
+        session_timeout_s: int | None = None,
+        tls_pem: Path | None = None,
     ) -> None:
         """``clocks``: mounts of live cameras whose picture carries the time it was made (see
         ``simulator_server.py``; ``vigil.media.clock_code`` reads it back)."""
@@ -69,6 +75,18 @@ class RtspSimulator:
         self._password = password
         self._log_path = log_path
         self._python = python
+        self._auth_method = auth_method
+        self._rtp_options: list[str] = []
+        if rtp_timestamp_offset is not None:
+            self._rtp_options += ["--rtp-timestamp-offset", str(rtp_timestamp_offset)]
+        if rtp_seqnum_offset is not None:
+            self._rtp_options += ["--rtp-seqnum-offset", str(rtp_seqnum_offset)]
+        if session_timeout_s is not None:
+            self._rtp_options += ["--session-timeout", str(session_timeout_s)]
+        self._scheme = "rtsp"
+        if tls_pem is not None:  # served as rtsps:// (TLS from the first byte)
+            self._rtp_options += ["--tls-pem", str(tls_pem)]
+            self._scheme = "rtsps"
         self._process: subprocess.Popen[bytes] | None = None
         self._started_once = False
 
@@ -103,7 +121,7 @@ class RtspSimulator:
         userinfo = ""
         if with_credentials and self._username is not None and self._password is not None:
             userinfo = f"{quote(self._username, safe='')}:{quote(self._password, safe='')}@"
-        return f"rtsp://{userinfo}{self._host}:{self._port}/{name}"
+        return f"{self._scheme}://{userinfo}{self._host}:{self._port}/{name}"
 
     @property
     def urls(self) -> dict[str, str]:
@@ -171,7 +189,8 @@ class RtspSimulator:
             command += ["--clock", name]
         if self._username is not None and self._password is not None:
             command += ["--username", self._username, "--password", self._password]
-        return [*command, "--exit-with-parent"]
+            command += ["--auth-method", self._auth_method]
+        return [*command, *self._rtp_options, "--exit-with-parent"]
 
     def _launch(self, timeout_s: float) -> int | None:
         """Run the server; None once it is ready, else its exit code. Raises on a timeout."""

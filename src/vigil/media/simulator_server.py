@@ -5,7 +5,8 @@ script uses only the standard library and ``gi``: it must never import ``vigil``
 through ``vigil.media.simulator.RtspSimulator``.
 
 Each ``--mount NAME=PATH`` serves ``rtsp://HOST:PORT/NAME`` from the file without re-encoding
-(``filesrc ! qtdemux ! h264parse ! rtph264pay``). A mount is shared: every client of one mount is fed by
+(``filesrc ! qtdemux ! h264parse ! rtph264pay``; H.265 and MPEG-4 Part 2 files are served the same way with
+their own parser and payloader, for tests of other codecs). A mount is shared: every client of one mount is fed by
 one pipeline. The pipeline loops with segment seeks, so the running time (and thus the RTP timestamps)
 keeps growing across loop boundaries. The media is published as not seekable (clock-and-offset mode), so a
 client's ``PLAY Range: npt=0-`` never rewinds the stream under the other clients: like a live camera, a
@@ -32,10 +33,11 @@ from typing import Any
 
 import gi
 
+gi.require_version("Gio", "2.0")
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
+from gi.repository import Gio, GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 # Before any subclass of a GStreamer class is defined: their signal types must be registered first.
 Gst.init(None)
@@ -137,38 +139,57 @@ def quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def file_chain(path: Path) -> str:
-    return f"filesrc location={quoted(str(path))} ! qtdemux name=demux demux.video_0 ! h264parse name=parse"
+# codec: (caps out of qtdemux, parser, what follows the parser up to and including the payloader)
+CODECS = {
+    "h264": (
+        "video/x-h264",
+        "h264parse",
+        "video/x-h264,stream-format=byte-stream,alignment=au ! rtph264pay",
+    ),
+    "h265": (
+        "video/x-h265",
+        "h265parse",
+        "video/x-h265,stream-format=byte-stream,alignment=au ! rtph265pay",
+    ),
+    "mpeg4": ("video/mpeg,mpegversion=4", "mpeg4videoparse", "rtpmp4vpay"),
+}
 
 
-def probe(path: Path) -> str | None:
-    """Return None when the file prerolls as H.264 video in an MP4/MOV container, else a reason."""
+def file_chain(path: Path, codec: str = "h264") -> str:
+    parser = CODECS[codec][1]
+    return f"filesrc location={quoted(str(path))} ! qtdemux name=demux demux.video_0 ! {parser} name=parse"
+
+
+def probe(path: Path) -> tuple[str | None, str | None]:
+    """(codec, None) when the file prerolls as H.264 (or H.265, MPEG-4 Part 2) video in an MP4/MOV container,
+    else (None, a reason)."""
     if not path.is_file():
-        return f"file not found: {path}"
-    pipeline = Gst.parse_launch(file_chain(path) + " ! capsfilter caps=video/x-h264 ! fakesink name=sink")
-    try:
-        pipeline.set_state(Gst.State.PAUSED)
-        result, _state, _pending = pipeline.get_state(_PROBE_TIMEOUT_S * Gst.SECOND)
-        if result == Gst.StateChangeReturn.FAILURE:
-            message = pipeline.get_bus().pop_filtered(Gst.MessageType.ERROR)
-            detail = message.parse_error()[0].message if message else "unknown error"
-            return f"not an H.264 MP4 ({detail}): {path}"
-        if result != Gst.StateChangeReturn.SUCCESS:
-            return f"timed out reading {path}"
-        return None
-    finally:
-        pipeline.set_state(Gst.State.NULL)
+        return None, f"file not found: {path}"
+    detail = "unknown error"
+    for codec, (caps, _, _) in CODECS.items():
+        pipeline = Gst.parse_launch(file_chain(path, codec) + f" ! capsfilter caps={caps} ! fakesink name=sink")
+        try:
+            pipeline.set_state(Gst.State.PAUSED)
+            result, _state, _pending = pipeline.get_state(_PROBE_TIMEOUT_S * Gst.SECOND)
+            if result == Gst.StateChangeReturn.SUCCESS:
+                return codec, None
+            if result == Gst.StateChangeReturn.FAILURE:
+                message = pipeline.get_bus().pop_filtered(Gst.MessageType.ERROR)
+                detail = message.parse_error()[0].message if message else detail
+            else:
+                return None, f"timed out reading {path}"
+        finally:
+            pipeline.set_state(Gst.State.NULL)
+    return None, f"not an H.264 MP4 ({detail}): {path}"
 
 
-def make_factory(path: Path, loop: bool, permissions: Any) -> Any:
+def make_factory(path: Path, codec: str, loop: bool, permissions: Any, pay_options: str = "") -> Any:
     factory = GstRtspServer.RTSPMediaFactory()
     # SPS/PPS in front of every IDR access unit, so a client joining a shared stream can decode. h264parse
     # inserts them once per access unit; rtph264pay's config-interval would put them before every slice
     # of a multi-slice IDR picture, which makes FFmpeg split the picture into two broken frames.
-    factory.set_launch(
-        f"( {file_chain(path)} config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au"
-        " ! rtph264pay name=pay0 pt=96 )"
-    )
+    payloader = CODECS[codec][2]
+    factory.set_launch(f"( {file_chain(path, codec)} config-interval=-1 ! {payloader} name=pay0 pt=96 {pay_options} )")
     factory.set_shared(True)
     factory.set_media_gtype(LoopingMedia if loop else NoLoopMedia)
     # Not seekable: a client's PLAY range never rewinds the shared pipeline under the other clients.
@@ -234,13 +255,17 @@ def make_clock_factory(permissions: Any) -> Any:
     return factory
 
 
-def make_auth(username: str, password: str) -> tuple[Any, Any]:
-    """Basic auth for every mount: the right credentials get a role allowed to use the factories."""
+def make_auth(username: str, password: str, method: str = "basic") -> tuple[Any, Any]:
+    """Basic or Digest auth for every mount: the right credentials get a role allowed to use the factories."""
     auth = GstRtspServer.RTSPAuth()
     token = GstRtspServer.RTSPToken()
     token.set_string("media.factory.role", _ROLE)
-    auth.add_basic(GstRtspServer.RTSPAuth.make_basic(username, password), token)
-    auth.set_supported_methods(GstRtsp.RTSPAuthMethod.BASIC)
+    if method == "digest":
+        auth.add_digest(username, password, token)
+        auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+    else:
+        auth.add_basic(GstRtspServer.RTSPAuth.make_basic(username, password), token)
+        auth.set_supported_methods(GstRtsp.RTSPAuthMethod.BASIC)
     permissions = GstRtspServer.RTSPPermissions()
     permissions.add_permission_for_role(_ROLE, "media.factory.access", True)
     permissions.add_permission_for_role(_ROLE, "media.factory.construct", True)
@@ -262,6 +287,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clock", action="append", default=[], metavar="NAME", help="a camera showing the time")
     parser.add_argument("--username")
     parser.add_argument("--password")
+    parser.add_argument("--auth-method", choices=("basic", "digest"), default="basic")
+    parser.add_argument("--rtp-timestamp-offset", type=int, help="first RTP timestamp (test wrap-around)")
+    parser.add_argument("--rtp-seqnum-offset", type=int, help="first RTP sequence number")
+    parser.add_argument("--session-timeout", type=int, help="RTSP session timeout announced, in seconds")
+    parser.add_argument("--tls-pem", help="a PEM file with a certificate and its key: serve rtsps:// (TLS)")
     parser.add_argument("--no-loop", action="store_true")
     parser.add_argument(
         "--exit-with-parent", action="store_true", help="quit when the process that started us goes away"
@@ -282,24 +312,51 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
 
+    codecs = {}
     for name, path in args.mount:
-        problem = probe(path)
-        if problem:
+        codec, problem = probe(path)
+        if codec is None:
             log(f"mount {name}: {problem}")
             return 1
+        codecs[name] = codec
+    pay_options = ""
+    if args.rtp_timestamp_offset is not None:
+        pay_options += f" timestamp-offset={args.rtp_timestamp_offset}"
+    if args.rtp_seqnum_offset is not None:
+        pay_options += f" seqnum-offset={args.rtp_seqnum_offset}"
 
     server = GstRtspServer.RTSPServer()
     server.set_address(args.host)
     server.set_service(str(args.port))
     permissions = None
+    auth = None
     if args.username is not None:
-        auth, permissions = make_auth(args.username, args.password)
+        auth, permissions = make_auth(args.username, args.password, args.auth_method)
+    if args.tls_pem:
+        if auth is None:  # TLS without logins: everyone may use the mounts
+            auth, permissions = GstRtspServer.RTSPAuth(), GstRtspServer.RTSPPermissions()
+            token = GstRtspServer.RTSPToken()
+            token.set_string("media.factory.role", _ROLE)
+            auth.set_default_token(token)
+            permissions.add_permission_for_role(_ROLE, "media.factory.access", True)
+            permissions.add_permission_for_role(_ROLE, "media.factory.construct", True)
+        auth.set_tls_certificate(Gio.TlsCertificate.new_from_file(args.tls_pem))
+    if auth is not None:
         server.set_auth(auth)
     mounts = server.get_mount_points()
     for name, path in args.mount:
-        mounts.add_factory(f"/{name}", make_factory(path.resolve(), not args.no_loop, permissions))
+        factory = make_factory(path.resolve(), codecs[name], not args.no_loop, permissions, pay_options)
+        mounts.add_factory(f"/{name}", factory)
     for name in args.clock:
         mounts.add_factory(f"/{name}", make_clock_factory(permissions))
+
+    if args.session_timeout:
+        timeout = args.session_timeout
+
+        def on_client(_server: Any, client: Any) -> None:
+            client.connect("new-session", lambda _client, session: session.set_timeout(timeout))
+
+        server.connect("client-connected", on_client)
 
     if server.attach(None) == 0:
         log(f"could not listen on {args.host}:{args.port}")

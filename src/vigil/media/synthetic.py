@@ -1,4 +1,4 @@
-"""Synthetic H.264 clips for tests and for the demo when no real footage is at hand.
+"""Synthetic H.264 (or H.265) clips for tests and for the demo when no real footage is at hand.
 
 The picture is a textured background with moving blocks and a frame counter bar, so that every frame
 differs from its neighbours and a decoded frame can be told from a blank one.
@@ -40,24 +40,35 @@ def make_synthetic_clip(
     gop_s: float = 1.0,
     bitrate_kbps: int | None = None,
     noise: int = 0,
+    codec: str = "libx264",
+    bframes: int = 0,
 ) -> Path:
     """Encode a synthetic clip with libx264 (baseline-friendly settings, a keyframe every ``gop_s``).
-    ``noise`` (0-64) adds random grain so the clip does not compress well (for disk-filling tests)."""
+    ``noise`` (0-64) adds random grain so the clip does not compress well (for disk-filling tests); ``codec``
+    ``libx265`` makes an H.265 clip; ``bframes`` > 0 adds reordered B-pictures."""
+    if codec not in ("libx264", "libx265"):
+        raise ValueError(f"synthetic clips are libx264 or libx265, not {codec}")
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp" + out.suffix)
     frames = max(1, round(duration_s * fps))
     with av.open(str(tmp), "w") as container:
-        stream = container.add_stream("libx264", rate=fps)
+        if codec == "libx265":
+            stream = container.add_stream("libx265", rate=fps)
+        else:
+            stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         gop = max(1, round(gop_s * fps))
         options = {
             "g": str(gop),
             "keyint_min": str(gop),
             "sc_threshold": "0",
-            "bf": "0",
+            "bf": str(bframes),
             "preset": "veryfast",
         }
+        if codec == "libx265":
+            params = f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes={bframes}:log-level=error"
+            options = {"preset": "veryfast", "x265-params": params}
         if bitrate_kbps:
             stream.bit_rate = bitrate_kbps * 1000
         else:
