@@ -124,6 +124,8 @@ def test_evidence_is_masked_unless_the_exporter_may_view_unmasked_and_asks_for_t
     body = {"cameras": ["gate"], "start": T0 + S, "end": T0 + 5 * S, "reason": "case 7", "recipient": "PC Smith"}
     refused = olga.post("/api/v1/evidence", json={**body, "unmasked": True})
     assert refused.status_code == 403, "the original pictures need view_unmasked"
+    unknown = olga.post("/api/v1/evidence", json={**body, "redact": ["faces", "eyes"]})
+    assert unknown.status_code == 400 and "unknown kind 'eyes'" in unknown.json()["error"]["message"]
     masked = olga.post("/api/v1/evidence", json=body)
     original = ursula.post("/api/v1/evidence", json={**body, "unmasked": True})
     assert masked.status_code == original.status_code == 201, masked.text + original.text
