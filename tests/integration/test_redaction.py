@@ -15,7 +15,6 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
-import pytest
 
 from support.footage import T0, S, recorded_site
 from support.media import SHARED_DATA, requires_shared_data
