@@ -14,8 +14,8 @@
    fragments (what an unmasked viewer costs), at 720p (the tampering footage, 1280x720 30 fps) and 768x432
    (an Intel sample, 10 fps).
 
-``--quick`` (under a minute): 12 PETS frames and 12 TUD frames, 120 frames per transcode, no PETS speed run. Prints one JSON object
-on its last line. Needs ``../shared/data`` (exits 2 without it).
+``--quick`` (under a minute): 12 PETS frames and 12 TUD frames, 120 frames per transcode, no PETS speed run.
+Prints one JSON object on its last line. Needs ``../shared/data`` (exits 2 without it).
 """
 
 from __future__ import annotations
@@ -156,12 +156,10 @@ def transcode_cost(path: Path, count: int) -> dict[str, Any]:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         encoder = None
-        done = 0
-        for frame in container.decode(stream):
+        for done, frame in enumerate(container.decode(stream), start=1):
             if encoder is None:
                 encoder = Fmp4Encoder(frame.width, frame.height, fps, settings=LIVE_H264)
-            encoder.encode(painter.frame(frame), round(done / fps * 90_000))
-            done += 1
+            encoder.encode(painter.frame(frame), round((done - 1) / fps * 90_000))
             if done >= count:
                 break
         if encoder is not None:
