@@ -65,6 +65,8 @@ def test_a_redacted_package_hides_the_faces_verifies_and_links_to_its_original(t
     with zipfile.ZipFile(redacted) as zf:
         manifest = json.loads(zf.read("manifest.json"))
         custody = json.loads(zf.read("custody/0001.json"))["entry"]
+        readme = zf.read("README.txt").decode()
+    assert f"re-encoded from package {original['package_id']} with faces, plates hidden" in readme
     link = manifest["redaction"]
     assert link["of_package"] == original["package_id"] and link["original_manifest_sha256"] == original_sha
     assert link["hidden"] == ["faces", "plates"] and link["regions_hidden"]["faces"] > 50
