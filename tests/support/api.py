@@ -20,7 +20,7 @@ from vigil.usecases.settings import SettingsEditor
 from vigil.usecases.wall_groups import WallGroups
 
 
-def no_clips(camera_id: str, stream: str, start_us: int, end_us: int) -> ClipFile:
+def no_clips(camera_id: str, stream: str, start_us: int, end_us: int, masks: Any = ()) -> ClipFile:
     raise AssertionError("no clip is asked for here")
 
 

@@ -56,7 +56,7 @@ def build(tmp_path: Path, **sections: object) -> Site:
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(b"\x00\x00\x00\x18ftypisom" + bytes(200))
 
-    def make_clip(camera_id: str, stream: str, start_us: int, end_us: int) -> ClipFile:
+    def make_clip(camera_id: str, stream: str, start_us: int, end_us: int, masks=()) -> ClipFile:
         return ClipFile(clip, start_us - 500_000)
 
     snapshots = tmp_path / "snapshots"
@@ -247,7 +247,8 @@ def test_an_operator_searches_events_only_on_granted_cameras(site: Site) -> None
     operator.get(f"/api/v1/events/{site.events['door']}/snapshot.jpg")
     views = site.audit("snapshot_view")
     assert len(views) == 1, "a redraw within 10 minutes is not written again"
-    assert (views[0].actor, views[0].camera_id, views[0].detail) == ("olga", "door", {"event": site.events["door"]})
+    detail = {"event": site.events["door"], "masked": False}
+    assert (views[0].actor, views[0].camera_id, views[0].detail) == ("olga", "door", detail)
     # review marks are per user
     assert operator.put(f"/api/v1/events/{site.events['door']}/review").status_code == 204
     mine = operator.get("/api/v1/events").json()["items"]

@@ -54,7 +54,7 @@ def site(tmp_path: Path, six_seconds: Path) -> Iterator[Site]:
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(b"\x00\x00\x00\x18ftypisom" + bytes(200))
 
-    def make_clip(camera_id: str, stream: str, start_us: int, end_us: int) -> ClipFile:
+    def make_clip(camera_id: str, stream: str, start_us: int, end_us: int, masks=()) -> ClipFile:
         return ClipFile(clip, start_us)
 
     deps = api_deps(recorded.config, recorded.catalog, tmp_path, SteppingClock(NOW), make_clip)

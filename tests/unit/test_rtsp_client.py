@@ -46,6 +46,8 @@ def test_a_well_behaved_camera(stream):
     camera = FakeCamera(lambda r, c: standard(r), stream)
     try:
         source, units = read(camera.url(), count=75)
+        # the camera must stay up to read the TEARDOWN the client sent as it closed
+        wait_for(lambda: [r for r in camera.requests() if r.method == "TEARDOWN"], timeout=5, what="TEARDOWN on close")
     finally:
         camera.close()
     assert len(units) == 75 and units[0].is_keyframe
@@ -54,7 +56,6 @@ def test_a_well_behaved_camera(stream):
     assert setup.url == camera.url() + "/trackID=1" and "interleaved=0-1" in setup.headers["transport"]
     assert camera.requests()[3].headers["session"] == "F00D"
     assert source.session.buffer.skipped_bytes == len(b"\x17junk\x00")
-    wait_for(lambda: [r for r in camera.requests() if r.method == "TEARDOWN"], timeout=5, what="TEARDOWN on close")
 
 
 def test_digest_after_a_camera_that_hangs_up_on_401(stream):

@@ -46,6 +46,14 @@ class DecisionIn(BaseModel):
     reason: str = Field(default="", max_length=2000)
 
 
+class FulfilIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unmasked: bool = Field(
+        default=False, description="The original pictures, without privacy masks (needs view_unmasked on each camera)"
+    )
+
+
 class AuthorityRequestOut(BaseModel):
     id: int
     state: str
@@ -179,9 +187,17 @@ def authority_router(api: Api) -> APIRouter:
     @router.post(
         "/{request_id}/fulfil", response_model=AuthorityRequestOut, summary="Fulfil an approved request (a package)"
     )
-    async def fulfil(request_id: int, caller: Caller = Depends(api.auth)) -> AuthorityRequestOut:
+    async def fulfil(
+        request_id: int, body: FulfilIn | None = None, caller: Caller = Depends(api.auth)
+    ) -> AuthorityRequestOut:
         api.gate.require(caller.principal, Action.ADMIN, caller.client, "fulfil authority requests")
-        done, _ = await asyncio.to_thread(desk().fulfil, request_id, caller.username, client=caller.client)
+        unmasked = body is not None and body.unmasked
+        if unmasked:
+            for camera_id in desk().store.get(request_id).camera_ids:
+                api.gate.camera(caller.principal, Action.VIEW_UNMASKED, camera_id, caller.client)
+        done, _ = await asyncio.to_thread(
+            desk().fulfil, request_id, caller.username, client=caller.client, unmasked=unmasked
+        )
         return out(done)
 
     return router

@@ -1,5 +1,7 @@
 """Cameras, their recordings (segments, timeline, clips), health and storage status. Every camera URL is
-checked against the caller's role and grants; playback and export are written to the audit log."""
+checked against the caller's role and grants; playback and export are written to the audit log. A caller without
+``view_unmasked`` on a camera with privacy masks gets its clips, playback and pictures with the masks burned in
+(re-encoded); the audit entry says so."""
 
 from __future__ import annotations
 
@@ -91,9 +93,10 @@ def camera_router(api: Api) -> APIRouter:
         start_us, end_us = instant("start", start), instant("end", end)
         validate_range(start_us, end_us)
         act, action = (AuditAction.EXPORT, Action.EXPORT) if download else (AuditAction.PLAYBACK, Action.PLAYBACK)
-        api.gate.camera(caller.principal, action, camera_id, caller.client, (start_us, end_us))
+        cam = api.gate.camera(caller.principal, action, camera_id, caller.client, (start_us, end_us))
         why = api.gate.reason(act, reason)
-        made = await asyncio.to_thread(deps.make_clip, camera_id, stream, start_us, end_us)
+        masks = api.gate.masks(caller.principal, cam)
+        made = await asyncio.to_thread(deps.make_clip, camera_id, stream, start_us, end_us, masks)
         api.gate.witness(
             caller.principal,
             act,
@@ -101,7 +104,7 @@ def camera_router(api: Api) -> APIRouter:
             camera_id=camera_id,
             span=(start_us, end_us),
             reason=why,
-            detail={"stream": stream, "what": "clip"},
+            detail={"stream": stream, "what": "clip", "masked": bool(masks)},
         )
         return FileResponse(
             made.path,
@@ -127,11 +130,12 @@ def camera_router(api: Api) -> APIRouter:
     ) -> StreamingResponse:
         start_us, end_us = instant("start", start), instant("end", end)
         validate_range(start_us, end_us)
-        api.gate.camera(caller.principal, Action.PLAYBACK, camera_id, caller.client, (start_us, end_us))
+        cam = api.gate.camera(caller.principal, Action.PLAYBACK, camera_id, caller.client, (start_us, end_us))
         why = api.gate.reason(AuditAction.PLAYBACK, reason)
         if deps.playback is None:
             raise NotFound("this node streams no playback; use clip.mp4")
-        opened = await asyncio.to_thread(deps.playback, camera_id, stream, start_us, end_us)
+        masks = api.gate.masks(caller.principal, cam)
+        opened = await asyncio.to_thread(deps.playback, camera_id, stream, start_us, end_us, masks)
         api.gate.witness(
             caller.principal,
             AuditAction.PLAYBACK,
@@ -139,7 +143,7 @@ def camera_router(api: Api) -> APIRouter:
             camera_id=camera_id,
             span=(start_us, end_us),
             reason=why,
-            detail={"stream": stream, "what": "stream"},
+            detail={"stream": stream, "what": "stream", "masked": bool(masks)},
         )
         return StreamingResponse(
             opened.chunks,
@@ -154,16 +158,17 @@ def camera_router(api: Api) -> APIRouter:
         responses={200: {"content": {"image/jpeg": {}}}},
     )
     async def picture(camera_id: str, caller: Caller = Depends(api.auth)) -> Response:
-        api.gate.camera(caller.principal, Action.LIVE, camera_id, caller.client)
+        cam = api.gate.camera(caller.principal, Action.LIVE, camera_id, caller.client)
         if deps.picture is None:
             raise NotFound("this node takes no pictures")
-        data = await asyncio.to_thread(deps.picture, camera_id)
+        masks = api.gate.masks(caller.principal, cam)
+        data = await asyncio.to_thread(deps.picture, camera_id, masks)
         api.gate.witness(
             caller.principal,
             AuditAction.SNAPSHOT_VIEW,
             caller.client,
             camera_id=camera_id,
-            detail={"what": "current picture"},
+            detail={"what": "current picture", "masked": bool(masks)},
         )
         return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 

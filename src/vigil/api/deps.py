@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from vigil.config.in_force import ConfigInForce
 from vigil.config.models import Config
+from vigil.domain.privacy import NO_MASKS, Masks
 from vigil.ports import (
     AuditLog,
     Catalog,
@@ -33,12 +35,30 @@ class ClipFile:
     start_us: int  # the instant of its first frame (the keyframe at or before the start asked for)
 
 
-# (camera_id, stream, start_us, end_us) -> the clip
-ClipMaker = Callable[[str, str, int, int], ClipFile]
-# (camera_id, stream, start_us, end_us) -> recorded video streamed from the keyframe at or before start_us
-PlaybackOpener = Callable[[str, str, int, int], PlaybackStream]
-# camera_id -> a current picture of the camera as a JPEG
-PictureTaker = Callable[[str], bytes]
+class ClipMaker(Protocol):
+    """The clip of a range (copied; with ``masks``, re-encoded with the privacy masks burned in)."""
+
+    def __call__(
+        self, camera_id: str, stream: str, start_us: int, end_us: int, masks: Masks = NO_MASKS
+    ) -> ClipFile: ...
+
+
+class PlaybackOpener(Protocol):
+    """Recorded video streamed from the keyframe at or before ``start_us`` (with ``masks``: re-encoded with them)."""
+
+    def __call__(
+        self, camera_id: str, stream: str, start_us: int, end_us: int, masks: Masks = NO_MASKS
+    ) -> PlaybackStream: ...
+
+
+class PictureTaker(Protocol):
+    """A current picture of the camera as a JPEG (with ``masks`` filled in)."""
+
+    def __call__(self, camera_id: str, masks: Masks = NO_MASKS) -> bytes: ...
+
+
+# A JPEG with privacy masks filled in (event snapshots).
+PictureMasker = Callable[[bytes, Masks], bytes]
 
 
 @dataclass(frozen=True)
@@ -64,6 +84,7 @@ class ApiDeps:
 
     authority: AuthorityDesk | None = None  # requests from authorities; None: not kept
     outbox: Outbox | None = None  # notifications and their delivery attempts; None: the node sends none
+    mask_picture: PictureMasker | None = None  # None: snapshots of masked cameras are refused to masked viewers
 
     @property
     def config(self) -> Config:

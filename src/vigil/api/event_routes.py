@@ -17,6 +17,7 @@ from vigil.api.schemas import EventFootageOut, EventOut, Page
 from vigil.domain.access import Action
 from vigil.domain.audit import AuditAction
 from vigil.domain.errors import Forbidden, InvalidRequest, NotFound
+from vigil.domain.privacy import NO_MASKS
 from vigil.domain.records import EventRecord
 from vigil.usecases.event_bus import EventPublished
 from vigil.usecases.events import event_footage
@@ -151,8 +152,12 @@ def event_router(api: Api) -> APIRouter:
         deps.catalog.unmark_reviewed(event_id, caller.username)
         return Response(status_code=204)
 
-    @router.get("/events/{event_id}/snapshot.jpg", response_class=FileResponse, summary="An event's snapshot")
-    def snapshot(event_id: int, caller: Caller = Depends(api.auth)) -> FileResponse:
+    @router.get(
+        "/events/{event_id}/snapshot.jpg",
+        response_class=FileResponse,
+        summary="An event's snapshot (privacy masks filled in for a caller without view_unmasked)",
+    )
+    async def snapshot(event_id: int, caller: Caller = Depends(api.auth)) -> Response:
         event = one(event_id, caller)
         if event.camera_id is not None:  # a picture of the footage: its camera's purpose limit applies
             api.gate.purpose(caller.principal, event.camera_id, (event.start_us, event.start_us + 1), caller.client)
@@ -161,14 +166,25 @@ def event_router(api: Api) -> APIRouter:
         path = (root / relpath).resolve() if root is not None and relpath else None
         if path is None or root is None or not path.is_relative_to(root.resolve()) or not path.is_file():
             raise NotFound(f"event {event_id} has no snapshot")
+        cam = deps.config.camera(event.camera_id) if event.camera_id is not None else None
+        masks = api.gate.masks(caller.principal, cam) if cam is not None else NO_MASKS
+        masked: bytes | None = None
+        if masks:
+            if deps.mask_picture is None:
+                api.gate.refused(caller.principal, f"snapshot of event {event_id}", caller.client, event.camera_id)
+                raise Forbidden("this node cannot burn privacy masks into snapshots")
+            masked = await asyncio.to_thread(deps.mask_picture, path.read_bytes(), masks)
         api.gate.witness(
             caller.principal,
             AuditAction.SNAPSHOT_VIEW,
             caller.client,
             camera_id=event.camera_id,
             span=(event.start_us, event.start_us),
-            detail={"event": event_id},
+            detail={"event": event_id, "masked": bool(masks)},
         )
+        if masked is not None:  # not the recorded picture: its hash is not the recorded one
+            headers = {"X-Privacy-Masked": "true", "Cache-Control": "private, no-store"}
+            return Response(masked, media_type="image/jpeg", headers=headers)
         return FileResponse(
             path,
             media_type="image/jpeg",

@@ -1,5 +1,7 @@
 """Evidence packages (export permission on every camera, a reason and a recipient; audited) and legal holds
-(admins place and lift them; admins and auditors list them)."""
+(admins place and lift them; admins and auditors list them). A package's pictures carry the cameras' privacy masks
+unless the body asks for the original pictures and the caller may view every camera unmasked; ``redact`` also makes
+a redacted package for dissemination, linked to the original."""
 
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ from vigil.domain.access import Action
 from vigil.domain.audit import AuditAction
 from vigil.domain.errors import InvalidRequest, NotFound
 from vigil.domain.evidence import EvidenceRequest, PackageRecord
+from vigil.domain.privacy import parse_redaction
 from vigil.usecases.evidence import EvidenceExporter, new_package_id
+from vigil.usecases.evidence_redaction import REDACTED_SUFFIX
 from vigil.usecases.legal_holds import HoldClerk
 from vigil.usecases.playback import require_camera
 
@@ -55,6 +59,8 @@ def evidence_router(api: Api) -> APIRouter:
             api.gate.camera(caller.principal, Action.EXPORT, camera_id, caller.client, (start_us, end_us))
             if body.include_events:
                 api.gate.camera(caller.principal, Action.EVENTS, camera_id, caller.client)
+            if body.unmasked:
+                api.gate.camera(caller.principal, Action.VIEW_UNMASKED, camera_id, caller.client)
         request = EvidenceRequest(
             camera_ids=tuple(body.cameras),
             start_us=start_us,
@@ -65,11 +71,19 @@ def evidence_router(api: Api) -> APIRouter:
             client=caller.client,
             stream=body.stream,
             include_events=body.include_events,
+            unmasked=body.unmasked,
+            redact=parse_redaction(body.redact),
+            redact_style=body.redact_style,
         )
         package_id = new_package_id(deps.clock.now_us())
         folder.mkdir(parents=True, exist_ok=True)
-        made = await asyncio.to_thread(evidence.export, request, folder / f"{package_id}.zip", package_id=package_id)
-        return EvidenceOut.of(made.record)
+        out = folder / f"{package_id}.zip"
+        redacted_out = folder / f"{package_id}{REDACTED_SUFFIX}.zip"
+        made = await asyncio.to_thread(evidence.export, request, out, package_id=package_id, redacted_out=redacted_out)
+        result = EvidenceOut.of(made.record)
+        if made.redacted is not None:
+            result.redacted_package = EvidenceOut.of(made.redacted.record)
+        return result
 
     @router.get("/evidence", response_model=Page[EvidenceOut], summary="Evidence packages, newest first")
     def packages(limit: Limit = 100, cursor: Cursor = None, caller: Caller = Depends(api.auth)) -> Page[EvidenceOut]:

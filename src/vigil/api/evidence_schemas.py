@@ -23,6 +23,17 @@ class EvidenceIn(Strict):
     reason: str = Field(min_length=1, max_length=MAX_TEXT_CHARS, description="Why (always required: it holds footage)")
     recipient: str = Field(min_length=1, max_length=MAX_TEXT_CHARS, description="Who receives the package")
     include_events: bool = Field(default=True, description="Add the events in the range, with their snapshots")
+    unmasked: bool = Field(
+        default=False,
+        description="The original pictures, without the cameras' privacy masks (needs view_unmasked on every camera); "
+        "by default masks are burned into clips and snapshots",
+    )
+    redact: list[str] = Field(
+        default_factory=list,
+        max_length=3,
+        description="Also make a redacted package for dissemination, hiding: faces, plates, people",
+    )
+    redact_style: Literal["blur", "pixelate"] = Field(default="blur", description="How redacted regions are hidden")
 
 
 class EvidenceOut(BaseModel):
@@ -43,6 +54,12 @@ class EvidenceOut(BaseModel):
     file_count: int
     size_bytes: int
     gap_count: int = Field(description="Stretches of the range with no footage (each explained in the manifest)")
+    masks_applied: bool = Field(description="Privacy masks were burned into its pictures")
+    redaction_of: str | None = Field(description="A redacted package: the id of the original it was made from")
+    redacted: list[str] = Field(description="What a redacted package hides: faces, plates, people")
+    redacted_package: EvidenceOut | None = Field(
+        default=None, description="The redacted package made with this one (when the export asked for one)"
+    )
     download_url: str
 
     @classmethod
@@ -65,6 +82,9 @@ class EvidenceOut(BaseModel):
             file_count=r.file_count,
             size_bytes=r.size_bytes,
             gap_count=r.gap_count,
+            masks_applied=r.masks_applied,
+            redaction_of=r.redaction_of,
+            redacted=[k for k in r.redacted.split(",") if k],
             download_url=f"/api/v1/evidence/{r.id}/package.zip",
         )
 

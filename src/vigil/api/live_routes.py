@@ -1,6 +1,8 @@
 """Live video over a WebSocket: ``/api/v1/cameras/{id}/live``. Checked like every camera URL (the session
 cookie or a bearer token, the browser's Origin, the user's live permission on that camera); refused before
-the handshake completes (HTTP 403 to the browser), and written to the audit log at start and stop."""
+the handshake completes (HTTP 403 to the browser), and written to the audit log at start and stop. A viewer without
+``view_unmasked`` on a camera with privacy masks is sent the camera's masked transcode instead of its copied
+stream."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from vigil.config.models import CameraConfig
 from vigil.domain.access import Action
 from vigil.domain.audit import AuditAction
 from vigil.domain.errors import VigilError
+from vigil.domain.privacy import NO_MASKS, Masks
 from vigil.ports import LiveFeed
 
 POLICY_VIOLATION = 1008
@@ -29,11 +32,13 @@ def live_stream(cam: CameraConfig, wanted: str) -> str:
     return "sub"
 
 
-async def pump_until_closed(websocket: WebSocket, hub: LiveFeed, camera_id: str, stream: str) -> None:
+async def pump_until_closed(
+    websocket: WebSocket, hub: LiveFeed, camera_id: str, stream: str, masks: Masks = NO_MASKS
+) -> None:
     """Send the stream's messages until the viewer goes away (noticed even while the camera sends nothing)."""
 
     async def pump() -> None:
-        async with hub.subscribe(camera_id, stream) as subscription:
+        async with hub.subscribe(camera_id, stream, masks) as subscription:
             async for message in subscription:
                 if isinstance(message, bytes):
                     await websocket.send_bytes(message)
@@ -79,6 +84,7 @@ def live_router(api: Api) -> APIRouter:
             await websocket.close(code=UNAVAILABLE, reason="live view is off on this node")
             return
         chosen = live_stream(cam, stream)
+        masks = api.gate.masks(caller.principal, cam)
         await websocket.accept()
         began = time.monotonic()
         api.gate.witness(
@@ -86,18 +92,18 @@ def live_router(api: Api) -> APIRouter:
             AuditAction.LIVE_START,
             caller.client,
             camera_id=camera_id,
-            detail={"stream": chosen},
+            detail={"stream": chosen, "masked": bool(masks)},
             once=False,
         )
         try:
-            await pump_until_closed(websocket, deps.live, camera_id, chosen)
+            await pump_until_closed(websocket, deps.live, camera_id, chosen, masks)
         finally:
             api.gate.witness(
                 caller.principal,
                 AuditAction.LIVE_STOP,
                 caller.client,
                 camera_id=camera_id,
-                detail={"stream": chosen, "seconds": round(time.monotonic() - began, 1)},
+                detail={"stream": chosen, "masked": bool(masks), "seconds": round(time.monotonic() - began, 1)},
                 once=False,
             )
 

@@ -20,6 +20,7 @@ from vigil.config.models import Config
 from vigil.domain.audit import SYSTEM_ACTOR
 from vigil.domain.errors import InvalidRequest
 from vigil.domain.evidence import EvidenceRequest, spaced
+from vigil.domain.privacy import REDACT_STYLES, parse_redaction
 from vigil.domain.timeutil import iso_from_us
 from vigil.ports import SystemClock
 from vigil.usecases.evidence import EvidenceExporter
@@ -69,11 +70,15 @@ def _export(exporter: EvidenceExporter, args: argparse.Namespace) -> int:
         stream=args.stream,
         include_events=not args.no_events,
         records=_records(args.record),
+        unmasked=args.unmasked,
+        redact=parse_redaction(args.redact or []),
+        redact_style=args.redact_style,
     )
     out = Path(args.output)
     made = exporter.export(request, out, actor=SYSTEM_ACTOR, detail=_detail())
     m, r = made.manifest, made.record
     print(f"wrote evidence package {r.id} to {out} ({r.size_bytes} bytes, {r.file_count} files)")
+    print("  privacy masks " + ("burned into its pictures" if r.masks_applied else "not applied"))
     print(f"  {m['counts']['clips']} clip(s), {m['counts']['events']} event(s), {m['counts']['snapshots']} snapshot(s)")
     for gap in m["gaps"]:
         print(f"  gap on {gap['camera_id']}: {gap['start']} to {gap['end']}: {gap['cause']} ({gap['detail']})")
@@ -81,11 +86,23 @@ def _export(exporter: EvidenceExporter, args: argparse.Namespace) -> int:
         print(f"  problem: {problem}")
     print(f"  legal hold(s) placed: {', '.join(str(h.id) for h in made.holds)} (lift with vigil hold lift)")
     print(f"  signed by the site key {spaced(r.key_fingerprint)}")
-    report = verify_package.verify(out, r.key_fingerprint)
-    print("checked after writing: " + ("intact" if report.ok else "NOT INTACT"))
+    ok = _checked(out, r.key_fingerprint, "")
+    if made.redacted is not None:
+        red = made.redacted.record
+        hidden = made.redacted.manifest["redaction"]["regions_hidden"]
+        print(f"wrote redacted package {red.id} to {red.path} ({red.size_bytes} bytes): {red.redacted} hidden")
+        print(f"  regions hidden: {', '.join(f'{k} {v}' for k, v in sorted(hidden.items()))}")
+        print(f"  linked to {r.id} by its manifest's SHA-256 {r.manifest_sha256}")
+        ok = _checked(Path(red.path), red.key_fingerprint, "the redacted package ") and ok
+    return 0 if ok else 1
+
+
+def _checked(path: Path, fingerprint: str, what: str) -> bool:
+    report = verify_package.verify(path, fingerprint)
+    print(f"checked {what}after writing: " + ("intact" if report.ok else "NOT INTACT"))
     for problem in report.problems:
         print(f"  [problem] {problem}")
-    return 0 if report.ok else 1
+    return report.ok
 
 
 def _list(exporter: EvidenceExporter, args: argparse.Namespace) -> int:
@@ -94,6 +111,8 @@ def _list(exporter: EvidenceExporter, args: argparse.Namespace) -> int:
         print(
             f"{r.id}  {iso_from_us(r.created_us)}  by {r.requested_by} for {r.recipient}  {','.join(r.cameras)}  "
             f"{iso_from_us(r.start_us)} to {iso_from_us(r.end_us)}  {r.size_bytes} bytes  {r.gap_count} gap(s)"
+            + ("  masked" if r.masks_applied else "")
+            + (f"  redacted ({r.redacted}) copy of {r.redaction_of}" if r.redaction_of else "")
         )
         print(f"    at {r.path}")
         print(f"    reason: {r.reason}")
@@ -213,6 +232,14 @@ def add_parsers(
     q.add_argument("--no-events", action="store_true", help="leave out the events and their snapshots")
     q.add_argument("--record", action="append", metavar="NAME=FILE.json", help="add a JSON record as records/NAME.json")
     q.add_argument("-o", "--output", required=True, help="the package: a folder, or a file ending in .zip")
+    q.add_argument("--unmasked", action="store_true", help="the original pictures, without the cameras' privacy masks")
+    q.add_argument(
+        "--redact",
+        action="append",
+        metavar="faces,plates[,people]",
+        help="also write a redacted package (OUTPUT-redacted) for dissemination, hiding these",
+    )
+    q.add_argument("--redact-style", default="blur", choices=REDACT_STYLES, help="how redacted regions are hidden")
     q = ev.add_parser("list", help="the packages exported from this site")
     q.add_argument("--limit", type=int, default=100)
     q = ev.add_parser("handover", help="add a signed custody entry: who handed the package to whom")

@@ -12,6 +12,7 @@ from vigil.api.app import create_app
 from vigil.api.deps import ApiDeps, ClipFile
 from vigil.config.in_force import ConfigInForce
 from vigil.config.models import Config
+from vigil.domain.privacy import NO_MASKS, Masks
 from vigil.passwords import Argon2Passwords
 from vigil.ports import SystemClock
 from vigil.storage.accounts import SqlAccounts
@@ -23,7 +24,7 @@ from vigil.usecases.accounts import Accounts
 DOCUMENT = Path("docs") / "api" / "openapi.json"
 
 
-def _no_clip(camera_id: str, stream: str, start_us: int, end_us: int) -> ClipFile:
+def _no_clip(camera_id: str, stream: str, start_us: int, end_us: int, masks: Masks = NO_MASKS) -> ClipFile:
     raise AssertionError("the schema needs no clip")
 
 

@@ -80,7 +80,7 @@ def run_requests(config: Config, base: Path, args: argparse.Namespace) -> int:
         elif command == "withdraw":
             print(_line(desk.withdraw(args.id, by, args.reason, client=CLIENT), now))
         elif command == "fulfil":
-            done, made = desk.fulfil(args.id, by, client=CLIENT)
+            done, made = desk.fulfil(args.id, by, client=CLIENT, unmasked=args.unmasked)
             print(_line(done, now))
             print(f"  evidence package {made.record.id}: {made.record.path} ({made.record.size_bytes} bytes)")
         elif command == "report":
@@ -135,6 +135,7 @@ def add_parser(sub: Any, handler: Callable[[argparse.Namespace], int]) -> None:
     q = rq.add_parser("fulfil", help="fulfil an approved request with an evidence package (places a legal hold)")
     q.add_argument("id", type=int)
     q.add_argument("--by", help="who fulfils it (default: the operating-system user)")
+    q.add_argument("--unmasked", action="store_true", help="the original pictures, without the privacy masks")
     q = rq.add_parser("report", help="the requests received in a period, with what became of them")
     q.add_argument("--start", required=True, help="ISO 8601")
     q.add_argument("--end", required=True, help="ISO 8601")

@@ -26,6 +26,7 @@ from pydantic import (
 from vigil.config.notifications import NotificationsConfig
 from vigil.domain.errors import ConfigError
 from vigil.domain.geometry import check_line, check_polygon
+from vigil.domain.privacy import Masks, as_masks
 from vigil.domain.rules import Rule, RuleKind, Schedule
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?i?b?)?\s*$", re.IGNORECASE)
@@ -331,6 +332,21 @@ class CameraConfig(Strict):
     analysis: CameraAnalysisConfig = Field(
         default_factory=CameraAnalysisConfig, description="What the analysis watches for on this camera."
     )
+    privacy_masks: list[Points] = Field(
+        default_factory=list,
+        description="Polygons ([x, y] fractions of the picture) filled in on every picture a person without the "
+        "view_unmasked permission receives: live, playback, clips, snapshots and exports (a neighbour's window).",
+    )
+
+    @model_validator(mode="after")
+    def _privacy_masks(self) -> CameraConfig:
+        for k, polygon in enumerate(self.privacy_masks, start=1):
+            _geometry(check_polygon, f"privacy_masks polygon {k}", polygon)
+        return self
+
+    def masks(self) -> Masks:
+        """The privacy masks as the domain takes them."""
+        return as_masks(self.privacy_masks)
 
 
 class StorageConfig(Strict):

@@ -10,6 +10,10 @@ or every camera). A grant may bound the history it opens: playback and export of
 - **operator**: live, playback, events, export, health on granted cameras.
 - **viewer**: live and health on granted cameras.
 - **auditor**: the audit log and reports; no video unless a grant adds it.
+
+``view_unmasked`` is the one camera action no role but admin has: without it, a camera's privacy masks are burned
+into every picture the person receives (live, playback, clips, snapshots, exports). A grant's extra actions give it
+on the grant's cameras only.
 """
 
 from __future__ import annotations
@@ -35,9 +39,12 @@ class Action(StrEnum):
     AUDIT = "audit"  # read and export the audit log
     REPORTS = "reports"
     ADMIN = "admin"  # users, permissions, settings
+    VIEW_UNMASKED = "view_unmasked"  # see footage without the camera's privacy masks (admins; others by a grant)
 
 
-CAMERA_ACTIONS = frozenset({Action.LIVE, Action.PLAYBACK, Action.EVENTS, Action.EXPORT, Action.HEALTH})
+CAMERA_ACTIONS = frozenset(
+    {Action.LIVE, Action.PLAYBACK, Action.EVENTS, Action.EXPORT, Action.HEALTH, Action.VIEW_UNMASKED}
+)
 HISTORY_ACTIONS = frozenset({Action.PLAYBACK, Action.EXPORT})
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {

@@ -9,9 +9,13 @@ A package is a folder (or the same folder as a .zip; ADR 0008)::
     manifest.sig             Ed25519 signature of manifest.json's exact bytes, with the site's public key
     custody/0001.json ...    the chain of custody: entry 1 is the export; each later handover is appended, signed,
                              and chained to the one before (entry 1 to the SHA-256 of manifest.json)
-    clips/<camera>/...mp4    one per camera per recorded span, remuxed from the segments (no re-encoding)
+    clips/<camera>/...mp4    one per camera per recorded span, remuxed from the segments (no re-encoding), or re-encoded
+                             with the camera's privacy masks burned in (``privacy`` in the manifest says which)
     snapshots/<camera>/...   the events' snapshots
     records/*.json           events, the audit entries touching the footage, gaps, and any records the caller adds
+
+A redacted package (faces, plates, people hidden) has the same layout; its clips are the original package's clips
+re-encoded, and its manifest's ``redaction`` names the original package and the SHA-256 of its manifest.
 
 The manifest is signed as written (its exact bytes); custody entries are signed over :func:`canonical_json` of
 the entry. ``vigil.verify_package`` checks all of it without importing Vigil, so these formats are a contract:
@@ -28,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vigil.domain.errors import InvalidRequest
+from vigil.domain.privacy import check_style, parse_redaction
 from vigil.domain.segment import Segment
 from vigil.domain.timeutil import iso_precise_from_us
 
@@ -88,6 +93,9 @@ class EvidenceRequest:
     stream: str = "main"
     include_events: bool = True
     records: Mapping[str, Any] = field(default_factory=dict)
+    unmasked: bool = False  # the original pictures (the exporter may view them unmasked and asks for them)
+    redact: frozenset[str] = frozenset()  # also make a redacted package: faces, plates, people
+    redact_style: str = "blur"
 
 
 def check_request(request: EvidenceRequest, max_range_us: int) -> EvidenceRequest:
@@ -122,6 +130,9 @@ def check_request(request: EvidenceRequest, max_range_us: int) -> EvidenceReques
         stream=request.stream,
         include_events=request.include_events,
         records=dict(request.records),
+        unmasked=request.unmasked,
+        redact=parse_redaction(request.redact),
+        redact_style=check_style(request.redact_style),
     )
 
 
@@ -301,3 +312,6 @@ class PackageRecord:
     file_count: int
     size_bytes: int
     gap_count: int
+    masks_applied: bool = False  # privacy masks burned into its pictures
+    redaction_of: str | None = None  # a redacted package: the id of the original it was made from
+    redacted: str = ""  # what a redacted package hides: faces,plates,people

@@ -24,7 +24,7 @@ def recipient_readme(manifest: Mapping[str, Any]) -> str:
         f"For:         {request['recipient']}",
         f"Reason:      {request['reason']}",
         "",
-        f"It holds {len(clips)} video clip(s), copied from the recordings without re-encoding, "
+        f"It holds {len(clips)} video clip(s), {_how(manifest)}, "
         f"{manifest['counts']['snapshots']} snapshot(s), the records of {manifest['counts']['events']} event(s) and "
         f"{manifest['counts']['audit_entries']} audit log entries about this footage (folder records/).",
     ]
@@ -63,3 +63,16 @@ def recipient_readme(manifest: Mapping[str, Any]) -> str:
         "Times are UTC, as microseconds since 1970 (_us) and as ISO 8601. The clips play in any MP4 player.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _how(manifest: Mapping[str, Any]) -> str:
+    """How the clips were made: copied, or re-encoded with privacy masks or a redaction (ADR 0012)."""
+    redaction = manifest.get("redaction")
+    if redaction:
+        return (
+            f"re-encoded from package {redaction['of_package']} with {', '.join(redaction['hidden'])} hidden "
+            f"for dissemination (that package's manifest has SHA-256 {redaction['original_manifest_sha256']})"
+        )
+    if manifest.get("privacy", {}).get("masks_applied"):
+        return "re-encoded from the recordings with the cameras' privacy masks filled in (see manifest.json: privacy)"
+    return "copied from the recordings without re-encoding"

@@ -208,7 +208,7 @@ def _trun_first_flags(data: bytes, at: int) -> tuple[int, int | None]:
     return int(count), None
 
 
-class _BoxSink(io.RawIOBase):
+class BoxSink(io.RawIOBase):
     """The muxer's output file: keeps bytes until they form whole top-level boxes."""
 
     def __init__(self) -> None:
@@ -247,6 +247,34 @@ class Fragment:
     ready_at: float  # time.monotonic() when the muxer produced it
 
 
+class FragmentCutter:
+    """Reads what an MP4 muxer wrote into a :class:`BoxSink` as fragments (a ``moof`` and its ``mdat``), each with
+    the time its first sample's packet was read (``note`` is called once per sample handed to the muxer)."""
+
+    def __init__(self, sink: BoxSink) -> None:
+        self.sink = sink
+        self._read_at: deque[float] = deque()
+        self._moof: bytes | None = None
+
+    def note(self, read_at: float | None) -> None:
+        self._read_at.append(time.monotonic() if read_at is None else read_at)
+
+    def fragments(self) -> list[Fragment]:
+        done: list[Fragment] = []
+        for kind, box in self.sink.take():
+            if kind == b"moof":
+                self._moof = box
+            elif kind == b"mdat" and self._moof is not None:
+                info = fragment_info(self._moof)
+                read_at = self._read_at[0] if self._read_at else 0.0
+                for _ in range(min(info.samples, len(self._read_at))):
+                    self._read_at.popleft()
+                data = self._moof + box
+                self._moof = None
+                done.append(Fragment(data, info.keyframe, info.decode_time, info.samples, read_at, time.monotonic()))
+        return done
+
+
 class Fmp4Remuxer:
     """Copies one video stream's packets into fragmented MP4 in memory.
 
@@ -267,7 +295,7 @@ class Fmp4Remuxer:
         self.mime = mse_mime(self.codec_name, extradata)
         self.width = int(codec.width or 0)
         self.height = int(codec.height or 0)
-        self._sink = _BoxSink()
+        self._sink = BoxSink()
         self._out = av.open(self._sink, "w", format="mp4", options=dict(options))
         self._stream = self._out.add_stream_from_template(template)
         if extradata and not codec.extradata:
@@ -276,16 +304,15 @@ class Fmp4Remuxer:
             self._stream.codec_tag = "hvc1"  # parameter sets in the sample entry: what browsers expect
         self._out.start_encoding()
         self.init = b"".join(box for _, box in self._sink.take())
-        self._read_at: deque[float] = deque()
-        self._moof: bytes | None = None
+        self._cutter = FragmentCutter(self._sink)
         self._closed = False
 
     def push(self, packet: Any, read_at: float | None = None) -> list[Fragment]:
         """Mux one packet (timestamps already repaired: DTS strictly increasing)."""
-        self._read_at.append(time.monotonic() if read_at is None else read_at)
+        self._cutter.note(read_at)
         packet.stream = self._stream
         self._out.mux(packet)
-        return self._fragments()
+        return self._cutter.fragments()
 
     def close(self) -> list[Fragment]:
         """Finish: the fragment of the last packet pushed. Safe to call twice."""
@@ -293,19 +320,4 @@ class Fmp4Remuxer:
             return []
         self._closed = True
         self._out.close()
-        return self._fragments()
-
-    def _fragments(self) -> list[Fragment]:
-        done: list[Fragment] = []
-        for kind, box in self._sink.take():
-            if kind == b"moof":
-                self._moof = box
-            elif kind == b"mdat" and self._moof is not None:
-                info = fragment_info(self._moof)
-                read_at = self._read_at[0] if self._read_at else 0.0
-                for _ in range(min(info.samples, len(self._read_at))):
-                    self._read_at.popleft()
-                data = self._moof + box
-                self._moof = None
-                done.append(Fragment(data, info.keyframe, info.decode_time, info.samples, read_at, time.monotonic()))
-        return done
+        return self._cutter.fragments()

@@ -10,6 +10,9 @@ A viewer subscribes and iterates over messages: text (JSON control messages) or 
     {"type": "init", ...} <bytes: init segment> ...                           (after a reconnection)
 
 - The reader starts with the first subscriber and stops ``grace_s`` after the last one leaves.
+- A subscriber with privacy masks gets a transcoded stream with the masks burned in
+  (:class:`~vigil.media.live_transcoder.TranscodingLiveReader`): one per (camera, stream, masks), shared by every
+  masked viewer of it, running only while one watches; the copying reader serves everyone else.
 - A new subscriber gets the current GOP at once (every fragment since the last keyframe), then live ones,
   so its first picture does not wait for the next keyframe.
 - A slow subscriber never holds up the reader or anyone else: its queue is bounded, and when it overflows
@@ -31,8 +34,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from vigil.config.models import redact_url
+from vigil.domain.privacy import NO_MASKS, Masks, mask_version
 from vigil.media.fmp4 import Fragment
 from vigil.media.live_reader import LiveItem, LiveReader, LiveSpec, StreamFailed, StreamStarted
+from vigil.media.live_transcoder import TranscodingLiveReader
+from vigil.media.masking import MaskPainter
 
 log = logging.getLogger(__name__)
 
@@ -138,9 +144,9 @@ class LiveSubscription:
 
 @dataclass(eq=False)
 class _Channel:
-    """One (camera, stream): its reader, its viewers, what a new viewer needs first."""
+    """One (camera, stream, mask version): its reader, its viewers, what a new viewer needs first."""
 
-    key: tuple[str, str]
+    key: tuple[str, str, str]
     reader: LiveReader
     subscribers: set[LiveSubscription] = field(default_factory=set)
     started: StreamStarted | None = None
@@ -175,19 +181,20 @@ class LiveHub:
         self._resolve = resolve
         self._display = display
         self.limits = limits or LiveLimits()
-        self._channels: dict[tuple[str, str], _Channel] = {}
+        self._channels: dict[tuple[str, str, str], _Channel] = {}
         self._retired: list[LiveReader] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
 
     @asynccontextmanager
-    async def subscribe(self, camera_id: str, stream: str) -> AsyncIterator[LiveSubscription]:
-        """Watch one stream: ``async with hub.subscribe(cam, "sub") as sub: async for message in sub: ...``"""
+    async def subscribe(self, camera_id: str, stream: str, masks: Masks = NO_MASKS) -> AsyncIterator[LiveSubscription]:
+        """Watch one stream: ``async with hub.subscribe(cam, "sub") as sub: async for message in sub: ...``; with
+        ``masks``, the stream transcoded with them filled in."""
         if self._closed:
             raise RuntimeError("the live hub is closed")
         self._adopt(asyncio.get_running_loop())
-        key = (camera_id, stream)
-        channel = self._channels.get(key) or self._open(key)
+        key = (camera_id, stream, mask_version(masks))
+        channel = self._channels.get(key) or self._open(key, masks)
         subscription = LiveSubscription(camera_id, stream, self.limits)
         self._join(channel, subscription)
         try:
@@ -213,13 +220,17 @@ class LiveHub:
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
             loop.call_soon_threadsafe(drop)
 
-    def streams(self) -> list[tuple[str, str]]:
-        """The (camera, stream) pairs with a reader running (or in its grace period)."""
-        return sorted(self._channels)
+    def streams(self, masked: bool = False) -> list[tuple[str, str]]:
+        """The (camera, stream) pairs with a copying reader (``masked``: a transcoding one) running or in its grace
+        period."""
+        return sorted({(cam, stream) for cam, stream, version in self._channels if bool(version) == masked})
 
-    def viewers(self, camera_id: str, stream: str) -> int:
-        channel = self._channels.get((camera_id, stream))
-        return len(channel.subscribers) if channel else 0
+    def viewers(self, camera_id: str, stream: str, masked: bool = False) -> int:
+        return sum(
+            len(channel.subscribers)
+            for (cam, name, version), channel in self._channels.items()
+            if (cam, name) == (camera_id, stream) and bool(version) == masked
+        )
 
     async def close(self, timeout_s: float = 5.0) -> None:
         """Stop every reader, end every subscription, and wait up to ``timeout_s`` for the reader threads."""
@@ -243,21 +254,26 @@ class LiveHub:
             self._stop(channel)
         self._loop = loop
 
-    def _open(self, key: tuple[str, str]) -> _Channel:
-        url = self._resolve(*key)
+    def _open(self, key: tuple[str, str, str], masks: Masks) -> _Channel:
+        url = self._resolve(key[0], key[1])
         limits = self.limits
         spec = LiveSpec(
             url=url,
             display_url=self._display(url),
-            label="/".join(key),
+            label="/".join(key[:2]) + ("/masked" if masks else ""),
             timeout_s=limits.timeout_s,
             reconnect_initial_s=limits.reconnect_initial_s,
             reconnect_max_s=limits.reconnect_max_s,
         )
-        channel = _Channel(key, LiveReader(spec, lambda item: self._from_thread(channel, item)))
+
+        def deliver(item: LiveItem) -> None:
+            self._from_thread(channel, item)
+
+        reader = TranscodingLiveReader(spec, deliver, MaskPainter(masks).frame) if masks else LiveReader(spec, deliver)
+        channel = _Channel(key, reader)
         self._channels[key] = channel
         channel.reader.start()
-        log.info("camera=%s stream=%s: live reader started", *key)
+        log.info("camera=%s stream=%s: live %s started", key[0], key[1], "transcoder" if masks else "reader")
         return channel
 
     def _join(self, channel: _Channel, subscription: LiveSubscription) -> None:
@@ -282,7 +298,7 @@ class LiveHub:
     def _retire(self, channel: _Channel) -> None:
         channel.retire = None
         if not channel.subscribers and self._channels.get(channel.key) is channel:
-            log.info("camera=%s stream=%s: no viewer left, live reader stopped", *channel.key)
+            log.info("camera=%s stream=%s: no viewer left, live reader stopped", *channel.key[:2])
             self._stop(channel)
 
     def _stop(self, channel: _Channel) -> None:

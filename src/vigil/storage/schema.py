@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -335,5 +336,9 @@ evidence_packages = Table(
     Column("file_count", Integer, nullable=False),
     Column("size_bytes", BigInteger, nullable=False),
     Column("gap_count", Integer, nullable=False),
+    Column("masks_applied", Boolean, nullable=False, server_default=false()),  # revision 0010
+    Column("redaction_of", String(64), nullable=True),  # a redacted package: the original's id
+    Column("redacted", Text, nullable=False, server_default=""),  # faces,plates,people
     Index("ix_evidence_packages_created", "created_us"),
+    Index("ix_evidence_packages_redaction_of", "redaction_of"),
 )

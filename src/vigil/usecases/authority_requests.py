@@ -63,9 +63,13 @@ class AuthorityDesk:
         self._log(done, by, client, "withdrawn", done.closed_reason)
         return done
 
-    def fulfil(self, request_id: int, by: str, *, client: str = "") -> tuple[AuthorityRequest, ExportResult]:
+    def fulfil(
+        self, request_id: int, by: str, *, client: str = "", unmasked: bool = False
+    ) -> tuple[AuthorityRequest, ExportResult]:
         """Fulfil an approved request with an evidence package of its cameras and range (a legal hold on the
-        footage, a custody chain naming the authority as recipient, the request itself among the records)."""
+        footage, a custody chain naming the authority as recipient, the request itself among the records). The
+        cameras' privacy masks are burned in unless ``unmasked`` (the caller has checked that ``by`` may see the
+        original pictures: an authority's order may require them)."""
         if self._exporter is None or self._packages is None:
             raise RuntimeError("this desk makes no evidence packages")
         request = self.store.get(request_id)
@@ -82,6 +86,7 @@ class AuthorityDesk:
             requested_by=by,
             client=client,
             records={"authority_request": document(request)},
+            unmasked=unmasked,
         )
         made = self._exporter.export(export, self._packages / f"{package_id}.zip", package_id=package_id)
         done = replace(moved(request, RequestState.FULFILLED, by, self._clock.now_us()), package_id=package_id)

@@ -8,14 +8,19 @@ and audit entries are written into a staging package; the manifest lists every f
 with the site key; custody entry 1 records the export; the package is published whole, registered, and the export
 written to the audit log per camera. If anything fails, nothing is published and the holds placed are lifted again
 (both acts audited).
+
+Privacy (ADR 0012): each camera's privacy masks are burned into its clips and snapshots unless the request asks for
+the original pictures (``unmasked``: the caller has checked that the exporter may view them unmasked); the manifest
+records per camera whether masks were applied, and their polygons. A request that names ``redact`` kinds also gets
+a redacted package (``vigil.usecases.evidence_redaction``), made from this package's files before either is
+published, linked to it by its manifest's SHA-256, registered beside it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,27 +29,17 @@ from vigil.config.models import Config
 from vigil.domain.audit import AuditAction
 from vigil.domain.evidence import (
     FORMAT,
-    MANIFEST,
-    README,
-    SIGNATURE,
-    VERIFIER,
     EvidenceRequest,
-    PackageFile,
     PackageRecord,
-    canonical_json,
     check_request,
     clip_entry,
-    custody_document,
-    custody_entry,
-    custody_name,
     document_bytes,
     key_fingerprint,
     moment,
-    signature_document,
     stamp,
 )
-from vigil.domain.evidence_readme import recipient_readme
 from vigil.domain.holds import LegalHold
+from vigil.domain.privacy import PictureTreatment
 from vigil.ports import (
     AuditLog,
     Catalog,
@@ -53,14 +48,15 @@ from vigil.ports import (
     EvidenceRegister,
     PackageBuilder,
     PackageFactory,
+    PictureTreater,
     SegmentStore,
     Signer,
 )
-from vigil.usecases.evidence_footage import CameraFootage, event_records, events_of, export_camera
+from vigil.usecases.evidence_footage import CameraFootage, SnapshotTreatment, event_records, events_of, export_camera
+from vigil.usecases.evidence_redaction import Redacted, RedactionTools, redacted_path, write_redacted
+from vigil.usecases.evidence_seal import Export, seal
 from vigil.usecases.legal_holds import HoldClerk, check_purpose
 from vigil.usecases.playback import MAX_CLIP_US, require_camera
-
-KINDS = {"clips/": "clip", "snapshots/": "snapshot", "records/": "record", README: "readme", VERIFIER: "verifier"}
 
 
 @dataclass(frozen=True)
@@ -79,6 +75,7 @@ class EvidenceTools:
     new_package: PackageFactory
     verifier_source: Callable[[], bytes]  # the text of verify_package.py
     snapshots: Path | None = None
+    treat_picture: PictureTreater | None = None  # JPEGs masked or redacted (None: masked snapshots are left out)
 
     @property
     def config(self) -> Config:
@@ -90,6 +87,7 @@ class ExportResult:
     record: PackageRecord
     manifest: dict[str, Any]
     holds: list[LegalHold]
+    redacted: Redacted | None = None  # the redacted package, when one was asked for
 
 
 def new_package_id(now_us: int) -> str:
@@ -109,9 +107,11 @@ class EvidenceExporter:
         package_id: str | None = None,
         actor: str | None = None,
         detail: Mapping[str, Any] | None = None,
+        redacted_out: Path | None = None,
     ) -> ExportResult:
         """Write the package to ``out`` (a folder, or a zip when the name ends in .zip). ``actor`` is the audit log's
-        actor (default: the person asking); ``detail`` is added to its entries."""
+        actor (default: the person asking); ``detail`` is added to its entries. With ``request.redact``, the
+        redacted package goes to ``redacted_out`` (default: beside ``out``, named ``<name>-redacted``)."""
         tools = self.tools
         req = check_request(request, MAX_CLIP_US)
         now = tools.clock.now_us()
@@ -122,6 +122,8 @@ class EvidenceExporter:
         who = actor or req.requested_by
         extra = dict(detail or {})
         package = tools.new_package(out)
+        redacted_package: PackageBuilder | None = None
+        redacted: Redacted | None = None
         holds: list[LegalHold] = []
         try:
             for camera_id in req.camera_ids:
@@ -140,9 +142,20 @@ class EvidenceExporter:
                     )
                 )
             manifest, manifest_sha = self._write(package, req, package_id, now, holds)
+            if req.redact:
+                redacted_out = redacted_out or redacted_path(out)
+                redacted_package = tools.new_package(redacted_out)
+                helpers = RedactionTools(
+                    tools.write_clip, tools.treat_picture, tools.signer, tools.verifier_source, tools.clock
+                )
+                redacted = write_redacted(helpers, package, manifest, manifest_sha, redacted_package, redacted_out)
             size = package.publish()
+            if redacted_package is not None and redacted is not None:
+                redacted.record = replace(redacted.record, size_bytes=redacted_package.publish())
         except BaseException:
             package.discard()
+            if redacted_package is not None:
+                redacted_package.discard()
             for hold in holds:
                 tools.clerk.lift(
                     hold.id,
@@ -170,8 +183,11 @@ class EvidenceExporter:
             file_count=len(manifest["files"]) + 3,  # + manifest, signature, custody entry 1
             size_bytes=size,
             gap_count=len(manifest["gaps"]),
+            masks_applied=manifest["privacy"]["masks_applied"],
         )
         tools.register.add(record)
+        if redacted is not None:
+            tools.register.add(redacted.record)
         for camera_id in req.camera_ids:
             tools.audit.append(
                 tools.clock.now_us(),
@@ -182,24 +198,51 @@ class EvidenceExporter:
                 range_end_us=req.end_us,
                 client=req.client,
                 reason=req.reason,
-                detail={**extra, "what": "evidence package", "package": package_id, "recipient": req.recipient},
+                detail={
+                    **extra,
+                    "what": "evidence package",
+                    "package": package_id,
+                    "recipient": req.recipient,
+                    "masked": record.masks_applied,
+                    **({"redacted_package": redacted.record.id} if redacted is not None else {}),
+                },
             )
-        return ExportResult(record, manifest, holds)
+        return ExportResult(record, manifest, holds, redacted)
+
+    def treatments(self, req: EvidenceRequest) -> dict[str, PictureTreatment]:
+        """What is done to each camera's pictures: its privacy masks burned in, unless the original is asked for."""
+        config = self.tools.config
+        out = {}
+        for camera_id in req.camera_ids:
+            cam = config.camera(camera_id)
+            masks = cam.masks() if cam is not None and not req.unmasked else ()
+            out[camera_id] = PictureTreatment(masks=masks)
+        return out
 
     def _write(
         self, package: PackageBuilder, req: EvidenceRequest, package_id: str, now: int, holds: list[LegalHold]
     ) -> tuple[dict[str, Any], str]:
         """Everything but the publishing; the manifest and its SHA-256."""
         tools = self.tools
+        how = self.treatments(req)
         footage = [
             export_camera(
-                tools.catalog, tools.store, tools.write_clip, package, cam, req.stream, req.start_us, req.end_us
+                tools.catalog,
+                tools.store,
+                tools.write_clip,
+                package,
+                cam,
+                req.stream,
+                req.start_us,
+                req.end_us,
+                how[cam],
             )
             for cam in req.camera_ids
         ]
         problems: list[str] = []
         events = events_of(tools.catalog, req.camera_ids, req.start_us, req.end_us) if req.include_events else []
-        event_docs = event_records(events, package, tools.snapshots, problems)
+        shots = SnapshotTreatment(tools.treat_picture, how)
+        event_docs = event_records(events, package, tools.snapshots, problems, shots)
         audit_docs = [
             {**e.as_dict(), **moment("at", e.at_us)}
             for e in tools.audit.touching(req.camera_ids, req.start_us, req.end_us)
@@ -219,27 +262,13 @@ class EvidenceExporter:
             "audit_entries": len(audit_docs),
         }
         manifest = self._manifest(req, package_id, now, holds, footage, problems, counts)
-        manifest["files"] = []  # the README is written from the rest, then every file is listed
-        package.write(README, recipient_readme(manifest).encode())
-        package.write(VERIFIER, tools.verifier_source())
-        manifest["files"] = [f.entry() for f in self._listed(package)]
-        body = document_bytes(manifest)
-        package.write(MANIFEST, body)
-        public = tools.signer.public_key
-        package.write(SIGNATURE, signature_document(public, tools.signer.sign(body)))
-        manifest_sha = hashlib.sha256(body).hexdigest()
-        entry = custody_entry(
-            1,
-            package_id,
-            "exported",
-            now,
-            req.requested_by,
-            req.recipient,
-            f"exported for: {req.reason}",
-            manifest_sha,
-            public.hex(),
-        )
-        package.write(custody_name(1), custody_document(entry, tools.signer.sign(canonical_json(entry))))
+        manifest["privacy"] = {
+            "masks_applied": any(t.masks for t in how.values()),
+            "original_pictures_asked": req.unmasked,
+            "cameras": {camera_id: t.describe() for camera_id, t in how.items()},
+        }
+        export = Export(package_id, now, req.requested_by, req.recipient, f"exported for: {req.reason}")
+        manifest_sha = seal(package, manifest, tools.signer, tools.verifier_source, export)
         return manifest, manifest_sha
 
     def _manifest(
@@ -280,6 +309,9 @@ class EvidenceExporter:
                 "reason": req.reason,
                 "recipient": req.recipient,
                 "include_events": req.include_events,
+                "unmasked": req.unmasked,
+                "redact": sorted(req.redact),
+                "redact_style": req.redact_style,
             },
             "clips": clips,
             "gaps": [gap.entry() for cam in footage for gap in cam.gaps],
@@ -300,12 +332,3 @@ class EvidenceExporter:
             "problems": problems,
             "source_check": "every source segment's size and SHA-256 were checked against the catalog at export",
         }
-
-    @staticmethod
-    def _listed(package: PackageBuilder) -> list[PackageFile]:
-        files = []
-        for path in package.names():
-            size, digest = package.describe(path)
-            kind = next((k for prefix, k in KINDS.items() if path.startswith(prefix) or path == prefix), "other")
-            files.append(PackageFile(path, size, digest, kind))
-        return files

@@ -12,6 +12,7 @@ hash recorded with the event.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,10 +22,11 @@ from typing import Any
 from vigil.domain.errors import NoFootage, StorageError
 from vigil.domain.evidence import FootageGap, PackageClip, moment, safe_part, stamp
 from vigil.domain.evidence_gaps import Unusable, explain_gaps
+from vigil.domain.privacy import PictureTreatment
 from vigil.domain.records import EventRecord, LedgerEntry
 from vigil.domain.segment import Segment
 from vigil.domain.timeline import recorded_spans
-from vigil.ports import Catalog, ClipWriter, PackageBuilder, SegmentStore
+from vigil.ports import Catalog, ClipWriter, PackageBuilder, PictureTreater, SegmentStore
 
 log = logging.getLogger(__name__)
 EVENT_PAGE = 1000
@@ -63,8 +65,10 @@ def export_camera(
     stream: str,
     start_us: int,
     end_us: int,
+    treatment: PictureTreatment | None = None,
 ) -> CameraFootage:
-    """Write the camera's clips into the package and explain every hole between them."""
+    """Write the camera's clips into the package (re-encoded with ``treatment`` when it is not empty: privacy
+    masks) and explain every hole between them."""
     out = CameraFootage(camera_id)
     good, bad = check_sources(store, catalog.segments(camera_id, stream, start_us, end_us))
     used: list[Segment] = []
@@ -78,6 +82,7 @@ def export_camera(
                 clip_start,
                 clip_end,
                 package.path(relpath),
+                treatment,
             )
         except (NoFootage, StorageError) as exc:
             log.warning("camera=%s: a recorded span could not be joined into a clip: %s", camera_id, exc.message)
@@ -113,10 +118,28 @@ def events_of(catalog: Catalog, camera_ids: Sequence[str], start_us: int, end_us
         cursor = (page[-1].start_us, page[-1].id)
 
 
+@dataclass(frozen=True)
+class SnapshotTreatment:
+    """How snapshots are treated on their way into a package: per camera (privacy masks), by ``treat``."""
+
+    treat: PictureTreater | None = None
+    per_camera: dict[str, PictureTreatment] = field(default_factory=dict)
+
+    def of(self, camera_id: str | None) -> PictureTreatment:
+        return self.per_camera.get(camera_id or "", PictureTreatment())
+
+
 def event_records(
-    events: Sequence[EventRecord], package: PackageBuilder, snapshots: Path | None, problems: list[str]
+    events: Sequence[EventRecord],
+    package: PackageBuilder,
+    snapshots: Path | None,
+    problems: list[str],
+    treatment: SnapshotTreatment | None = None,
 ) -> list[dict[str, Any]]:
-    """The events as records, their snapshots copied into the package and checked against their recorded hash."""
+    """The events as records, their snapshots checked against their recorded hash and copied into the package
+    (with the camera's privacy masks filled in when ``treatment`` says so: then ``snapshot_masked`` is true and
+    the package's file is not the recorded one)."""
+    treatment = treatment or SnapshotTreatment()
     records = []
     for event in events:
         record: dict[str, Any] = {
@@ -132,25 +155,40 @@ def event_records(
             "score": event.score,
             "data": event.data,
             "snapshot": None,
+            "snapshot_masked": False,
         }
         relpath = str(event.data.get("snapshot") or "")
         if relpath:
-            record["snapshot"] = _snapshot(event, relpath, package, snapshots, problems)
+            how = treatment.of(event.camera_id)
+            record["snapshot"] = _snapshot(event, relpath, package, snapshots, problems, treatment.treat, how)
+            record["snapshot_masked"] = bool(record["snapshot"]) and bool(how.masks)
         records.append(record)
     return records
 
 
 def _snapshot(
-    event: EventRecord, relpath: str, package: PackageBuilder, snapshots: Path | None, problems: list[str]
+    event: EventRecord,
+    relpath: str,
+    package: PackageBuilder,
+    snapshots: Path | None,
+    problems: list[str],
+    treat: PictureTreater | None,
+    how: PictureTreatment,
 ) -> str | None:
     source = (snapshots / relpath).resolve() if snapshots is not None else None
     if source is None or snapshots is None or not source.is_relative_to(snapshots.resolve()) or not source.is_file():
         problems.append(f"event {event.id}: its snapshot {relpath} is missing")
         return None
-    target = f"snapshots/{safe_part(event.camera_id or 'node')}/event-{event.id}.jpg"
-    package.copy(target, source)
-    _, digest = package.describe(target)
+    data = source.read_bytes()
     recorded = event.data.get("snapshot_sha256")
-    if recorded and recorded != digest:
+    if recorded and recorded != hashlib.sha256(data).hexdigest():
         problems.append(f"event {event.id}: its snapshot no longer matches the SHA-256 recorded with the event")
+    target = f"snapshots/{safe_part(event.camera_id or 'node')}/event-{event.id}.jpg"
+    if how.empty:
+        package.write(target, data)
+    elif treat is None:  # never hand over a picture its masks should hide
+        problems.append(f"event {event.id}: its snapshot was left out: privacy masks could not be applied")
+        return None
+    else:
+        package.write(target, treat(data, how))
     return target

@@ -3,6 +3,9 @@ grants, every refusal and every look at footage (live, playback, snapshot, expor
 with the client and the reason given. Playback and export are also held to each camera's purpose limit: footage
 older than ``purpose.max_view_age_days`` is refused unless a legal hold covers it.
 
+Privacy masks: :meth:`FootageGate.masks` says which of a camera's masks must be burned into what a person receives
+(all of them, unless they may ``view_unmasked`` on it); every look written down says whether it was masked.
+
 A browser asks for the same clip many times (HTTP range requests while it seeks) and for the same snapshot
 whenever a page redraws: :class:`FootageGate` writes one entry per person, act, camera, range and reason within
 ``repeat_s`` (default 10 minutes) instead of flooding the log. Live views are written at start and at stop.
@@ -18,6 +21,7 @@ from vigil.config.models import CameraConfig, Config
 from vigil.domain.access import HISTORY_ACTIONS, Action, Principal
 from vigil.domain.audit import AuditAction, require_reason
 from vigil.domain.errors import Forbidden, NotFound
+from vigil.domain.privacy import Masks, masks_for
 from vigil.ports import AuditLog, Clock, LegalHolds
 from vigil.usecases.legal_holds import purpose_problem
 
@@ -79,6 +83,10 @@ class FootageGate:
         if problem is not None:
             self.refused(who, f"footage beyond its purpose limit on camera {camera_id}", client, camera_id, span)
             raise Forbidden(problem)
+
+    def masks(self, who: Principal, cam: CameraConfig) -> Masks:
+        """The privacy masks to burn into what ``who`` receives of ``cam`` (none: they see it as recorded)."""
+        return masks_for(who, cam.id, cam.site, cam.masks())
 
     def cameras(self, who: Principal, action: Action) -> list[CameraConfig]:
         """The cameras ``who`` may do ``action`` on, in configuration order."""

@@ -73,7 +73,7 @@ function edit(id) {
   $("f-analysis").checked = a.enabled !== false; $("f-analysis-stream").value = a.stream || "auto";
   $("f-motion").checked = a.motion !== false; $("f-faults").checked = a.faults !== false;
   $("f-detect").checked = a.detect !== false; $("f-object-events").checked = a.object_events !== false;
-  shapes.load(a);
+  shapes.load(a, c.privacy_masks);
   rules.load(a.rules);
   $("delete-camera").hidden = !current;
   $("f-reason").value = "";
@@ -124,6 +124,8 @@ function document_() {
   const drawn = { ...shapes.value(), rules: rules.value() };
   for (const [key, list] of Object.entries(drawn)) if (list.length || key in a) a[key] = list;
   if (Object.keys(a).length) c.analysis = a; else delete c.analysis;
+  const privacy = shapes.privacyValue();
+  if (privacy.length || "privacy_masks" in c) c.privacy_masks = privacy;
   delete c.id;
   return c;
 }

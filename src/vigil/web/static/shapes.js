@@ -1,10 +1,12 @@
-// Zones, lines and motion masks drawn on a picture of the camera. Points are fractions of the picture (0-1 from
-// the top left), as in vigil.yaml. Click to add points; a zone or mask ends on its first point, Enter or Finish;
-// a line ends at its second point; Escape cancels; drag a corner to move it.
+// Zones, lines, motion masks and privacy masks drawn on a picture of the camera. Points are fractions of the picture
+// (0-1 from the top left), as in vigil.yaml. Click to add points; a zone or mask ends on its first point, Enter or
+// Finish; a line ends at its second point; Escape cancels; drag a corner to move it. Privacy masks belong to the
+// camera (cameras[].privacy_masks: burned into what people without view_unmasked see), the rest to its analysis.
 import { $, el, t } from "./common.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const KINDS = { zone: t("Zone"), line: t("Line"), mask: t("Motion mask") };
+const KINDS = { zone: t("Zone"), line: t("Line"), mask: t("Motion mask"), privacy: t("Privacy mask") };
+const UNNAMED = new Set(["mask", "privacy"]);
 const round = (v) => Math.round(Math.min(1, Math.max(0, v)) * 1000) / 1000;
 const svg = (tag, attrs = {}) => {
   const node = document.createElementNS(SVG, tag);
@@ -32,12 +34,13 @@ export class ShapeEditor {
     $("picture").addEventListener("load", () => this.fit());
   }
 
-  load(analysis) {
+  load(analysis, privacyMasks) {
     const a = analysis || {};
     this.shapes = [
       ...(a.zones || []).map((z) => ({ kind: "zone", name: z.name, points: z.points })),
       ...(a.lines || []).map((l) => ({ kind: "line", name: l.name, points: l.points })),
       ...(a.motion_mask || []).map((points) => ({ kind: "mask", name: "", points })),
+      ...(privacyMasks || []).map((points) => ({ kind: "privacy", name: "", points })),
     ];
     this.drawing = null;
     this.render();
@@ -53,6 +56,9 @@ export class ShapeEditor {
     };
   }
 
+  // The privacy masks, as cameras[].privacy_masks has them.
+  privacyValue() { return this.shapes.filter((s) => s.kind === "privacy").map((s) => s.points); }
+
   names(kind) { return this.shapes.filter((s) => s.kind === kind && s.name).map((s) => s.name); }
 
   fit() {
@@ -66,7 +72,7 @@ export class ShapeEditor {
     const taken = new Set(this.names(kind));
     let n = 1;
     while (taken.has(`${KINDS[kind]} ${n}`)) n += 1;
-    this.drawing = { kind, name: kind === "mask" ? "" : `${KINDS[kind]} ${n}`, points: [] };
+    this.drawing = { kind, name: UNNAMED.has(kind) ? "" : `${KINDS[kind]} ${n}`, points: [] };
     $("finish-shape").hidden = kind === "line";
     $("draw-hint").textContent = kind === "line" ? t("Click the two ends of the line.") : t("Click the corners; click the first corner again or press Enter to finish.");
     this.render();
@@ -141,7 +147,7 @@ export class ShapeEditor {
 
   table() {
     const rows = this.shapes.map((s, index) => {
-      const name = el("input", { value: s.name, size: 16, disabled: s.kind === "mask" });
+      const name = el("input", { value: s.name, size: 16, disabled: UNNAMED.has(s.kind) });
       name.addEventListener("change", () => { s.name = name.value.trim(); this.render(); this.changed?.(); });
       const remove = el("button", { type: "button", className: "quiet", textContent: t("Delete") });
       remove.addEventListener("click", () => { this.shapes.splice(index, 1); this.render(); this.changed?.(); });

@@ -46,7 +46,7 @@ function grantRow(g = {}) {
   const until = el("input", { type: "datetime-local", step: 1, value: g.history_until ? localInputOf(Date.parse(g.history_until)) : "" });
   const remove = el("button", { type: "button", className: "quiet", textContent: "✕" });
   const tr = el("tr", {}, el("td", {}, input(g.camera_id, 10, t("camera id"))), el("td", {}, input(g.site, 10, t("site"))),
-    el("td", {}, input((g.actions || []).join(","), 14, "playback,export")), el("td", {}, from), el("td", {}, until), el("td", {}, remove));
+    el("td", {}, input((g.actions || []).join(","), 14, "playback,export,view_unmasked")), el("td", {}, from), el("td", {}, until), el("td", {}, remove));
   remove.addEventListener("click", () => tr.remove());
   return tr;
 }
