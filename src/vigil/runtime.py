@@ -46,6 +46,7 @@ from vigil.notify.service import NotificationService, notification_router
 from vigil.passwords import Argon2Passwords
 from vigil.ports import ClipMade, Clock, ConfigStore, DetectionLink, Found, SegmentFacts, SystemClock
 from vigil.storage.accounts import SqlAccounts
+from vigil.storage.alarms import SqlAlarms
 from vigil.storage.audit_log import SqlAuditLog, audit_anchor_path
 from vigil.storage.catalog import SqlCatalog, sqlite_url
 from vigil.storage.evidence_package import StagedPackage
@@ -55,8 +56,10 @@ from vigil.storage.segment_store import LocalSegmentStore
 from vigil.storage.site_key import SiteKey, site_key_path
 from vigil.storage.wall_groups import SqlWallGroups
 from vigil.usecases.accounts import Accounts
+from vigil.usecases.alarm_desk import AlarmDesk
+from vigil.usecases.alarm_engine import AlarmEngine, AlarmSettings
 from vigil.usecases.analysis_reports import AnalysisReports
-from vigil.usecases.event_bus import EventBus, EventPublished
+from vigil.usecases.event_bus import AlarmBus, EventBus, EventPublished
 from vigil.usecases.evidence import EvidenceExporter, EvidenceTools
 from vigil.usecases.legal_holds import HoldClerk
 from vigil.usecases.notifications import Outbox
@@ -399,6 +402,17 @@ class Vigil:
         self.evidence = evidence_exporter(
             lambda: self.config, self.paths, self.catalog, self.store, self.audit, self.clock
         )
+        # alarms: the engine turns published events into alarms (its own thread); the desk is what people do
+        self.alarm_bus = AlarmBus()
+        self._alarm_settings: tuple[Config, AlarmSettings] = (config, AlarmSettings.of(config))
+        alarms = SqlAlarms(self.catalog)
+        self.alarm_engine = AlarmEngine(
+            alarms, self.catalog, self.outbox, self.clock, self.alarm_settings, self.alarm_bus.publish
+        )
+        self.bus.subscribe(self.alarm_engine.on_event)
+        self.alarm_desk = AlarmDesk(
+            alarms, self.catalog, self.outbox, self.audit, self.clock, self.alarm_bus.publish, self._is_user
+        )
         self.jobs = analysis_jobs(config, self.paths.snapshots, self.detector_job)
         self.analysers = WorkerSupervisor(
             groups(self.jobs, config.analysis.cameras_per_worker),
@@ -423,6 +437,16 @@ class Vigil:
         """The configuration in force (it changes when the settings are changed while running)."""
         return self.in_force.current
 
+    def alarm_settings(self) -> AlarmSettings:
+        """The alarm settings of the configuration in force (made again only when it changed)."""
+        config = self.config
+        if self._alarm_settings[0] is not config:
+            self._alarm_settings = (config, AlarmSettings.of(config))
+        return self._alarm_settings[1]
+
+    def _is_user(self, username: str) -> bool:
+        return any(u.username == username for u in self.accounts.users())
+
     # --- life cycle -------------------------------------------------------------------------------
     def recover(self) -> RecoveryReport:
         report = recover(self.catalog, self.store, salvage_facts, probe_facts)
@@ -433,6 +457,7 @@ class Vigil:
     def start(self) -> None:
         self.recover()
         self.notifications.start()  # what a previous run left undelivered goes out at once
+        self.alarm_engine.start()  # events a crash left unhandled, deadlines passed while down
         self.reports.mark_process_down(((s.camera_id, s.stream) for s in self.specs), self.clock.now_us())
         self.supervisor.start()
         with self._lock:
@@ -468,6 +493,7 @@ class Vigil:
         with self._lock:
             for job in self.jobs:
                 self.analysis_reports.close_all(job.camera_id, self.clock.now_us())
+        self.alarm_engine.stop()
         self.notifications.stop()  # what is still undelivered stays in the outbox for the next start
         self.catalog.close()
 
