@@ -50,8 +50,10 @@ from vigil.storage.alarms import SqlAlarms
 from vigil.storage.audit_log import SqlAuditLog, audit_anchor_path
 from vigil.storage.catalog import SqlCatalog, sqlite_url
 from vigil.storage.evidence_package import StagedPackage
+from vigil.storage.incidents import SqlIncidents
 from vigil.storage.legal_holds import SqlEvidenceRegister, SqlLegalHolds
 from vigil.storage.outbox import SqlOutbox, outbox_hook
+from vigil.storage.plan_files import PlanFolder
 from vigil.storage.segment_store import LocalSegmentStore
 from vigil.storage.site_key import SiteKey, site_key_path
 from vigil.storage.wall_groups import SqlWallGroups
@@ -61,8 +63,11 @@ from vigil.usecases.alarm_engine import AlarmEngine, AlarmSettings
 from vigil.usecases.analysis_reports import AnalysisReports
 from vigil.usecases.event_bus import AlarmBus, EventBus, EventPublished
 from vigil.usecases.evidence import EvidenceExporter, EvidenceTools
+from vigil.usecases.incident_report import IncidentReport
+from vigil.usecases.incidents import IncidentDesk
 from vigil.usecases.legal_holds import HoldClerk
 from vigil.usecases.notifications import Outbox
+from vigil.usecases.plans import PlanLibrary
 from vigil.usecases.playback import clip_sources
 from vigil.usecases.recorder_reports import RecorderReports
 from vigil.usecases.recovery import RecoveryReport, recover
@@ -276,6 +281,19 @@ def evidence_exporter(
     return EvidenceExporter(tools)
 
 
+def plans_folder(config: Config, base_dir: Path) -> Path:
+    """The emergency plans' folder (``alarms.plans_dir``, relative to the configuration file's folder)."""
+    return (base_dir / config.alarms.plans_dir).resolve()
+
+
+def render_report(report: IncidentReport, fmt: str) -> bytes:
+    """An incident report as HTML or PDF (``vigil.reports``)."""
+    from vigil.reports.incident_html import render_html
+    from vigil.reports.incident_pdf import render_pdf
+
+    return render_pdf(report) if fmt == "pdf" else render_html(report).encode("utf-8")
+
+
 def open_outbox(config: Config, base_dir: Path) -> tuple[Outbox, SqlCatalog, Paths]:
     """The outbox alone, for ``vigil notifications`` (a running node picks a retry up within a second); close the
     catalog when done."""
@@ -412,6 +430,10 @@ class Vigil:
         self.bus.subscribe(self.alarm_engine.on_event)
         self.alarm_desk = AlarmDesk(
             alarms, self.catalog, self.outbox, self.audit, self.clock, self.alarm_bus.publish, self._is_user
+        )
+        self.plans = PlanLibrary(PlanFolder(plans_folder(config, base_dir)), self.audit, self.clock)
+        self.incidents = IncidentDesk(
+            SqlIncidents(self.catalog), alarms, self.catalog, self.plans, self.audit, self.clock
         )
         self.jobs = analysis_jobs(config, self.paths.snapshots, self.detector_job)
         self.analysers = WorkerSupervisor(
@@ -728,6 +750,11 @@ class Vigil:
             register=self.evidence.tools.register,
             evidence_dir=self.paths.evidence,
             outbox=self.outbox,
+            alarms=self.alarm_desk,
+            alarm_bus=self.alarm_bus,
+            incidents=self.incidents,
+            plans=self.plans,
+            render_report=render_report,
         )
 
     def app(self) -> Any:

@@ -19,9 +19,13 @@ from vigil.ports import (
     SegmentStore,
 )
 from vigil.usecases.accounts import Accounts
-from vigil.usecases.event_bus import EventBus
+from vigil.usecases.alarm_desk import AlarmDesk
+from vigil.usecases.event_bus import AlarmBus, EventBus
 from vigil.usecases.evidence import EvidenceExporter
+from vigil.usecases.incident_report import IncidentReport
+from vigil.usecases.incidents import IncidentDesk
 from vigil.usecases.notifications import Outbox
+from vigil.usecases.plans import PlanLibrary
 from vigil.usecases.settings import SettingsEditor
 from vigil.usecases.wall_groups import WallGroups
 
@@ -38,6 +42,8 @@ ClipMaker = Callable[[str, str, int, int], ClipFile]
 PlaybackOpener = Callable[[str, str, int, int], PlaybackStream]
 # camera_id -> a current picture of the camera as a JPEG
 PictureTaker = Callable[[str], bytes]
+# (an incident's report, "html" or "pdf") -> the document's bytes
+ReportRenderer = Callable[[IncidentReport, str], bytes]
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,11 @@ class ApiDeps:
     evidence_dir: Path | None = None  # where packages exported through the API are kept
 
     outbox: Outbox | None = None  # notifications and their delivery attempts; None: the node sends none
+    alarms: AlarmDesk | None = None  # alarms and suppressions; None: the node raises none
+    alarm_bus: AlarmBus | None = None  # alarms as they change, for the live event stream
+    incidents: IncidentDesk | None = None
+    plans: PlanLibrary | None = None  # the emergency plans
+    render_report: ReportRenderer | None = None  # incident reports as HTML or PDF
 
     @property
     def config(self) -> Config:
