@@ -302,6 +302,20 @@ def open_outbox(config: Config, base_dir: Path) -> tuple[Outbox, SqlCatalog, Pat
     return Outbox(SqlOutbox(catalog), notification_router(config, clock, paths.snapshots), clock), catalog, paths
 
 
+def open_alarm_desks(config: Config, base_dir: Path) -> tuple[AlarmDesk, IncidentDesk, Callable[[], None]]:
+    """The alarm and incident desks alone, for ``vigil alarms`` and ``vigil incidents`` (a running node sends what
+    they enqueue within a second); and how to close them."""
+    outbox, catalog, paths = open_outbox(config, base_dir)
+    clock = outbox.clock
+    audit = SqlAuditLog(catalog, audit_anchor_path(paths.catalog_url, paths.root))
+    alarms = SqlAlarms(catalog)
+    plans = PlanLibrary(PlanFolder(plans_folder(config, base_dir)), audit, clock)
+    users = SqlAccounts(catalog)
+    desk = AlarmDesk(alarms, catalog, outbox, audit, clock, known_user=lambda name: users.user(name) is not None)
+    incidents = IncidentDesk(SqlIncidents(catalog), alarms, catalog, plans, audit, clock)
+    return desk, incidents, catalog.close
+
+
 class PublishingCatalog(SqlCatalog):
     """The catalog that also publishes every event it records on the bus, whichever use case recorded it
     (recorder, retention, analysis), once the row is written."""

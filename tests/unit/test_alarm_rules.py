@@ -132,6 +132,7 @@ def test_a_burst_of_duplicates_folds_into_the_open_alarm_of_its_rule_and_camera(
     assert fold_target([resolve(a, "real", "x", T0)], "Night", "gate", T0 + S, window) is None, "resolved: new alarm"
     suppressed = alarm(state=AlarmState.SUPPRESSED)
     assert fold_target([suppressed], "Night", "gate", T0 + S, window) is suppressed
+    assert fold_target([a], "Night", "gate", T0, 0) is None, "a window of 0 folds nothing"
     newer = alarm(id=9)
     assert fold_target([a, newer], "Night", "gate", T0 + S, window) is newer
     grown = a

@@ -215,3 +215,27 @@ def test_the_plans_library_is_edited_by_admins_and_a_malformed_plan_is_refused(n
     assert olga.get("/api/v1/plans/fire").status_code == 200
     assert olga.put("/api/v1/plans/fire", json={"text": good, "revision": again.json()["revision"]}).status_code == 403
     assert node.audit.entries(action="plan_change")[0].detail["plan"] == "fire"
+
+
+def test_the_cli_lists_acknowledges_resolves_and_writes_the_report(node, tmp_path, capsys):
+    from vigil.cli import main as cli_main
+
+    alarm = raise_alarm(node, "gate")
+    config = str(tmp_path / "vigil.yaml")
+    assert cli_main(["-c", config, "alarms", "list"]) == 0
+    assert "P1  new" in capsys.readouterr().out
+    assert cli_main(["-c", config, "alarms", "ack", str(alarm.id), "--by", "ana"]) == 0
+    assert cli_main(["-c", config, "alarms", "ack", str(alarm.id), "--by", "bob"]) == 2, "acknowledged already"
+    assert "acknowledged already by ana" in capsys.readouterr().err
+    assert cli_main(["-c", config, "alarms", "resolve", str(alarm.id), "--outcome", "test", "--by", "ana"]) == 0
+    assert node.alarm_desk.store.alarm(alarm.id).outcome == "test"
+    assert cli_main(["-c", config, "alarms", "show", str(alarm.id)]) == 0
+    assert "resolved" in capsys.readouterr().out
+    incident = node.incidents.open("fire", "Smoke in the hall", None, "Hall", "ana", alarm_ids=[alarm.id])
+    assert cli_main(["-c", config, "incidents", "list"]) == 0
+    assert "Smoke in the hall" in capsys.readouterr().out
+    out = tmp_path / "report.pdf"
+    assert cli_main(["-c", config, "incidents", "report", str(incident.id), "-o", str(out)]) == 0
+    assert out.read_bytes().startswith(b"%PDF")
+    assert cli_main(["-c", config, "incidents", "show", str(incident.id)]) == 0
+    assert "Call the fire brigade" in capsys.readouterr().out

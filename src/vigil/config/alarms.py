@@ -140,7 +140,7 @@ class AlarmsConfig(Strict):
         ge=0,
         le=86400,
         description="Events of the same rule on the same camera within this many seconds of an open alarm's latest "
-        "event fold into it instead of raising another.",
+        "event fold into it instead of raising another (0: every event raises its own alarm).",
     )
     maintenance: list[MaintenanceConfig] = Field(
         default_factory=list,

@@ -374,7 +374,9 @@ def fold_target(
 ) -> Alarm | None:
     """The alarm an event of ``rule`` on ``camera_id`` at ``at_us`` folds into: the newest one of that rule and
     camera not resolved whose latest event is at most ``window_us`` before (a suppressed one too, so a burst in a
-    maintenance window is one record); None when the event raises a new alarm."""
+    maintenance window is one record); None when the event raises a new alarm. A window of 0 folds nothing."""
+    if window_us <= 0:
+        return None
     best: Alarm | None = None
     for a in candidates:
         if a.rule != rule or a.camera_id != camera_id or a.state is AlarmState.RESOLVED:
