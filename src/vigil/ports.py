@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -540,6 +540,10 @@ class AlarmStore(Protocol):
     def history(self, alarm_id: int) -> list[AlarmHistoryEntry]: ...
     def event_ids(self, alarm_id: int) -> list[int]: ...
     def alarm_of_event(self, event_id: int) -> int | None: ...
+
+    def batch(self) -> AbstractContextManager[None]:
+        """The writes (and reads) of this thread inside are one transaction, committed at its end."""
+        ...
 
     def newest_linked_event_id(self) -> int:
         """The highest event id linked to any alarm (0 when none)."""

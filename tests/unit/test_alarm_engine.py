@@ -209,3 +209,14 @@ def test_assign_and_resolve_with_an_outcome_are_stored_notified_and_audited(benc
     assert changes == ["raised", "assigned", "resolved"]
     resolved = bench.audit.entries(action="alarm")[0]
     assert resolved.reason == "a fox" and resolved.detail["outcome"] == "false_alarm"
+
+
+def test_a_burst_handled_as_one_batch_folds_within_it_and_publishes_after_the_commit(bench):
+    events = [bench.event() for _ in range(10)] + [bench.event(camera="yard")]
+    bench.engine.handle_batch(events)
+    raised = [m for m in bench.published if m.change == "raised"]
+    assert len(raised) == 2 and len([m for m in bench.published if m.change == "folded"]) == 9
+    gate = bench.store.alarm(raised[0].alarm.id)
+    assert gate.event_count == 10 and len(bench.notifications("soc")) == 2
+    bench.engine.handle_batch([bench.event(), bench.event()])
+    assert bench.store.alarm(gate.id).event_count == 12

@@ -8,7 +8,9 @@ the same alarm at once, or an acknowledgement racing an escalation, cannot both 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, insert, or_, select, update
@@ -55,6 +57,36 @@ def _history(conn: Connection, entry: AlarmHistoryEntry, alarm_id: int) -> None:
 class SqlAlarms:
     def __init__(self, catalog: SqlCatalog) -> None:
         self._catalog = catalog
+        self._local = threading.local()  # the batch's connection, in the thread that opened it
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Every write (and read) of this thread inside is one transaction, committed at the end (one fsync for a
+        burst of alarms); the catalog's writer lock is held meanwhile. An error rolls all of it back."""
+        with self._catalog._write() as conn:
+            self._local.conn = conn
+            try:
+                yield
+            finally:
+                self._local.conn = None
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            yield conn
+            return
+        with self._catalog._write() as fresh:
+            yield fresh
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            yield conn
+            return
+        with self._catalog._read() as fresh:
+            yield fresh
 
     # --- alarms ------------------------------------------------------------------------------------------------
     def add(
@@ -63,7 +95,7 @@ class SqlAlarms:
         history: AlarmHistoryEntry,
         notifications: Callable[[Alarm], Sequence[NewNotification]] | None = None,
     ) -> Alarm:
-        with self._catalog._write() as conn:
+        with self._writing() as conn:
             new = conn.execute(insert(t.alarms).values(**_values(alarm))).inserted_primary_key
             assert new is not None
             alarm_id = int(new[0])
@@ -82,7 +114,7 @@ class SqlAlarms:
         notifications: Sequence[NewNotification] = (),
         event_id: int | None = None,
     ) -> Alarm:
-        with self._catalog._write() as conn:
+        with self._writing() as conn:
             done = conn.execute(
                 update(t.alarms)
                 .where(_a.id == alarm.id, _a.state == previous.state.value, _a.updated_us == previous.updated_us)
@@ -100,7 +132,7 @@ class SqlAlarms:
         return alarm
 
     def alarm(self, alarm_id: int) -> Alarm | None:
-        with self._catalog._read() as conn:
+        with self._reading() as conn:
             row = conn.execute(select(t.alarms).where(_a.id == alarm_id)).mappings().first()
             return _alarm(row) if row else None
 
@@ -123,7 +155,7 @@ class SqlAlarms:
         elif not include_node:
             query = query.where(_a.camera_id.is_not(None))
         order = (_a.priority, _a.created_us, _a.id) if queue else (_a.created_us.desc(), _a.id.desc())
-        with self._catalog._read() as conn:
+        with self._reading() as conn:
             rows = conn.execute(query.order_by(*order).limit(limit).offset(offset)).mappings()
             return [_alarm(r) for r in rows]
 
@@ -132,7 +164,7 @@ class SqlAlarms:
         query = select(t.alarms).where(
             _a.rule == rule, camera, _a.state != AlarmState.RESOLVED.value, _a.last_event_us >= since_us
         )
-        with self._catalog._read() as conn:
+        with self._reading() as conn:
             return [_alarm(r) for r in conn.execute(query.order_by(_a.id)).mappings()]
 
     def due(self, now_us: int) -> list[Alarm]:
@@ -141,34 +173,34 @@ class SqlAlarms:
             .where(_a.next_escalation_us <= now_us, _a.state == AlarmState.NEW.value)
             .order_by(_a.next_escalation_us, _a.id)
         )
-        with self._catalog._read() as conn:
+        with self._reading() as conn:
             return [_alarm(r) for r in conn.execute(query).mappings()]
 
     def next_due_us(self) -> int | None:
         query = select(func.min(_a.next_escalation_us)).where(_a.state == AlarmState.NEW.value)
-        with self._catalog._read() as conn:
+        with self._reading() as conn:
             value = conn.execute(query).scalar()
             return int(value) if value is not None else None
 
     def history(self, alarm_id: int) -> list[AlarmHistoryEntry]:
         h = t.alarm_history.c
-        with self._catalog._read() as conn:
+        with self._reading() as conn:
             rows = conn.execute(select(t.alarm_history).where(h.alarm_id == alarm_id).order_by(h.id)).mappings()
             return [AlarmHistoryEntry(r["alarm_id"], r["at_us"], r["actor"], r["change"], r["detail"]) for r in rows]
 
     def event_ids(self, alarm_id: int) -> list[int]:
         e = t.alarm_events.c
-        with self._catalog._read() as conn:
+        with self._reading() as conn:
             return list(conn.execute(select(e.event_id).where(e.alarm_id == alarm_id).order_by(e.event_id)).scalars())
 
     def alarm_of_event(self, event_id: int) -> int | None:
         e = t.alarm_events.c
-        with self._catalog._read() as conn:
+        with self._reading() as conn:
             found = conn.execute(select(e.alarm_id).where(e.event_id == event_id).limit(1)).scalar()
             return int(found) if found is not None else None
 
     def newest_linked_event_id(self) -> int:
-        with self._catalog._read() as conn:
+        with self._reading() as conn:
             return int(conn.execute(select(func.coalesce(func.max(t.alarm_events.c.event_id), 0))).scalar_one())
 
     # --- suppressions ------------------------------------------------------------------------------------------
@@ -182,14 +214,14 @@ class SqlAlarms:
             "placed_by": suppression.placed_by,
             "placed_us": suppression.placed_us,
         }
-        with self._catalog._write() as conn:
+        with self._writing() as conn:
             new = conn.execute(insert(t.alarm_suppressions).values(**values)).inserted_primary_key
             assert new is not None
             row = conn.execute(select(t.alarm_suppressions).where(_s.id == int(new[0]))).mappings().one()
             return _suppression(row)
 
     def lift_suppression(self, suppression_id: int, by: str, at_us: int, reason: str) -> Suppression:
-        with self._catalog._write() as conn:
+        with self._writing() as conn:
             row = conn.execute(select(t.alarm_suppressions).where(_s.id == suppression_id)).mappings().first()
             if row is None:
                 raise NotFound(f"no suppression with id {suppression_id}")
@@ -207,7 +239,7 @@ class SqlAlarms:
             )
 
     def suppression(self, suppression_id: int) -> Suppression | None:
-        with self._catalog._read() as conn:
+        with self._reading() as conn:
             row = conn.execute(select(t.alarm_suppressions).where(_s.id == suppression_id)).mappings().first()
             return _suppression(row) if row else None
 
@@ -215,6 +247,6 @@ class SqlAlarms:
         query = select(t.alarm_suppressions)
         if active_at_us is not None:
             query = query.where(_s.lifted_us.is_(None), or_(_s.end_us.is_(None), _s.end_us > active_at_us))
-        with self._catalog._read() as conn:
+        with self._reading() as conn:
             rows = conn.execute(query.order_by(_s.id.desc()).limit(limit).offset(offset)).mappings()
             return [_suppression(r) for r in rows]

@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 CATCH_UP_US = 3600 * 1_000_000  # events older than this at start-up are not turned into alarms any more
 CATCH_UP_LIMIT = 10_000
 RAISING_CHANGES = frozenset({"opened", "recorded"})  # an event ending raises nothing
+BATCH_MAX = 200  # events handled in one transaction when they queue up (one fsync for a burst)
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ class AlarmEngine:
         self._queue: queue.Queue[EventPublished | None] = queue.Queue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()  # handle and tick never run at once (the thread, a test, catch-up)
+        self._lock = threading.RLock()  # handle and tick never run at once (the thread, a test, catch-up)
+        self._held: list[AlarmPublished] | None = None  # publications held until a batch commits
 
     # --- events ------------------------------------------------------------------------------------------------
     def on_event(self, published: EventPublished) -> None:
@@ -164,7 +166,7 @@ class AlarmEngine:
             if current is None or current.state is AlarmState.RESOLVED:
                 raise
             stored = self.store.update(folded(current, event, now), current, entry, event_id=event.id)
-        self.publish(AlarmPublished(stored, AlarmChange.FOLDED))
+        self._publish(AlarmPublished(stored, AlarmChange.FOLDED))
         return stored
 
     def _raise(self, rule: AlarmRule, event: EventRecord, site: str, now: int, settings: AlarmSettings) -> Alarm:
@@ -203,7 +205,7 @@ class AlarmEngine:
         else:
             # the notifications are made of the stored row (they carry its id) in the alarm's own transaction
             stored = self._add_with_notifications(alarm, AlarmHistoryEntry(0, now, SYSTEM_ACTOR, change, detail), event)
-        self.publish(AlarmPublished(stored, change))
+        self._publish(AlarmPublished(stored, change))
         return stored
 
     def _add_with_notifications(self, alarm: Alarm, entry: AlarmHistoryEntry, event: EventRecord) -> Alarm:
@@ -211,8 +213,41 @@ class AlarmEngine:
             return alarm_notifications(self.outbox, stored, AlarmChange.RAISED, stored.recipients, event)
 
         stored = self.store.add(alarm, entry, notices)
-        self.outbox.wake()
+        if self._held is None:
+            self.outbox.wake()
         return stored
+
+    def _publish(self, message: AlarmPublished) -> None:
+        if self._held is not None:
+            self._held.append(message)
+        else:
+            self.publish(message)
+
+    def handle_batch(self, events: Sequence[EventRecord]) -> None:
+        """Handle events in one transaction (a burst costs one commit); what they publish and the dispatchers'
+        wake-up come after the commit. When the batch fails, each event is tried alone."""
+        if len(events) == 1:
+            self._handle_safely(events[0])
+            return
+        with self._lock:
+            self._held = []
+            try:
+                with self.store.batch():
+                    for event in events:
+                        self.handle(event)
+                held = self._held
+            except Exception:
+                log.exception("alarm engine: a batch of %d events failed; handling them one by one", len(events))
+                held = None
+            finally:
+                self._held = None
+        if held is None:
+            for event in events:
+                self._handle_safely(event)
+            return
+        self.outbox.wake()
+        for message in held:
+            self.publish(message)
 
     # --- escalation ----------------------------------------------------------------------------------------------
     def tick(self) -> list[Alarm]:
@@ -301,7 +336,16 @@ class AlarmEngine:
                 self._stop.wait(1.0)
                 continue
             if item is not None:
-                self._handle_safely(item.record)
+                batch = [item.record]
+                while len(batch) < BATCH_MAX:
+                    try:
+                        more = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        break
+                    batch.append(more.record)
+                self.handle_batch(batch)
             try:
                 self.tick()
             except Exception:
