@@ -220,3 +220,28 @@ def test_a_burst_handled_as_one_batch_folds_within_it_and_publishes_after_the_co
     assert gate.event_count == 10 and len(bench.notifications("soc")) == 2
     bench.engine.handle_batch([bench.event(), bench.event()])
     assert bench.store.alarm(gate.id).event_count == 12
+
+
+def test_the_configuration_refuses_unknown_channels_cameras_and_priorities_with_their_path(tmp_path):
+    from vigil.config.loader import parse_config
+    from vigil.domain.errors import ConfigError
+
+    cams = [{"id": "gate", "name": "Gate", "streams": {"main": {"url": "rtsp://10.0.0.5/1"}}}]
+    bad = [
+        ({"rules": [{"name": "x", "routing": {"channels": ["pager"]}}]},
+         "alarms.rules[0] ('x').routing: no notification channel named 'pager'"),
+        ({"escalation": {"steps": [{"name": "boss", "channels": ["pager"]}]}},
+         "alarms.escalation.steps[0]: no notification channel"),
+        ({"rules": [{"name": "x", "cameras": ["dock"]}]}, "no camera with id 'dock'"),
+        ({"maintenance": [{"name": "m", "cameras": ["dock"], "schedule": [{}]}]}, "alarms.maintenance[0] ('m')"),
+        ({"rules": [{"name": "x", "priority": 5}]}, "alarms.rules[0].priority"),
+        ({"rules": [{"name": "x", "types": ["explosion"]}]}, "unknown event type 'explosion'"),
+        ({"rules": [{"name": "x", "routing": {"roles": ["janitor"]}}]}, "unknown role 'janitor'"),
+        ({"escalation": {"deadlines_s": {7: 10}}}, "priority 7 is not one of"),
+        ({"rules": [{"name": "x"}, {"name": "x"}]}, "used twice"),
+        ({"rules": [{"name": "x", "colour": "red"}]}, "alarms.rules[0].colour: unknown key"),
+    ]  # fmt: skip
+    for alarms, message in bad:
+        with pytest.raises(ConfigError) as caught:
+            parse_config({"cameras": cams, "notifications": {"channels": CHANNELS}, "alarms": alarms})
+        assert message in caught.value.message, (alarms, caught.value.message)
