@@ -31,6 +31,7 @@ bench-quick: setup
 	.venv/bin/python bench/rule_latency.py --quick
 	.venv/bin/python bench/notify_latency.py --quick
 	.venv/bin/python bench/redaction.py --quick
+	.venv/bin/python bench/alarm_latency.py --quick
 
 clean:
 	rm -rf vigil-demo .vigil-cache .pytest_cache .mypy_cache .ruff_cache

@@ -124,6 +124,20 @@ def cmd_notifications(args: argparse.Namespace) -> int:
     return run_notifications(config, base, args)
 
 
+def cmd_alarms(args: argparse.Namespace) -> int:
+    from vigil.commands.alarms import run_alarms
+
+    config, base = _config(args)
+    return run_alarms(config, base, args)
+
+
+def cmd_incidents(args: argparse.Namespace) -> int:
+    from vigil.commands.alarms import run_incidents
+
+    config, base = _config(args)
+    return run_incidents(config, base, args)
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from vigil.media.simulator import run_simulator
 
@@ -187,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     from vigil.commands.notifications import add_parser as add_notifications
 
     add_notifications(sub, cmd_notifications)
+    from vigil.commands.alarms import add_parsers as add_alarms
+
+    add_alarms(sub, cmd_alarms, cmd_incidents)
     p = add("simulate", cmd_simulate, "serve every clip in a folder as an RTSP camera on 127.0.0.1")
     p.add_argument("--media", required=True, help="folder of video clips")
     p.add_argument("--port", type=int, default=8554)

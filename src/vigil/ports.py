@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from vigil.domain.alarms import Alarm, AlarmHistoryEntry, Suppression
 from vigil.domain.audit import AuditAction, AuditEntry, AuditHead
 from vigil.domain.authority import AuthorityRequest, RequestState
 from vigil.domain.evidence import PackageRecord
 from vigil.domain.holds import LegalHold
+from vigil.domain.incidents import Incident, IncidentHistoryEntry, IncidentItem, Note, StepTick
 from vigil.domain.notifications import Attempt, NewNotification, Notification
 from vigil.domain.privacy import Masks, PictureTreatment
 from vigil.domain.records import (
@@ -523,3 +525,125 @@ class AuthorityRequestStore(Protocol):
         limit: int = 100,
         offset: int = 0,
     ) -> list[AuthorityRequest]: ...
+
+
+class AlarmStore(Protocol):
+    """Alarms, the events folded into them, their history and the suppressions placed at run time
+    (``vigil.storage.alarms``; ``vigil.domain.alarms``). Each write is one transaction with its history entry and
+    the notifications it sends (so an alarm and its notifications commit together)."""
+
+    def add(
+        self,
+        alarm: Alarm,
+        history: AlarmHistoryEntry,
+        notifications: Callable[[Alarm], Sequence[NewNotification]] | None = None,
+    ) -> Alarm:
+        """Store a new alarm (its ``id`` is given here) linked to its first event, with the notifications
+        ``notifications`` makes of the stored alarm (it knows its id), in one transaction."""
+        ...
+
+    def update(
+        self,
+        alarm: Alarm,
+        previous: Alarm,
+        history: AlarmHistoryEntry,
+        notifications: Sequence[NewNotification] = (),
+        event_id: int | None = None,
+    ) -> Alarm:
+        """Store ``alarm`` if the stored row is still ``previous`` (same state and update time; else Conflict),
+        with ``event_id`` linked to it when given."""
+        ...
+
+    def alarm(self, alarm_id: int) -> Alarm | None: ...
+
+    def alarms(
+        self,
+        *,
+        states: Sequence[str] | None = None,
+        camera_ids: Sequence[str] | None = None,
+        include_node: bool = True,
+        queue: bool = False,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Alarm]:
+        """Alarms in ``states`` on ``camera_ids`` (None: all cameras), in queue order (priority, then oldest) or
+        newest first."""
+        ...
+
+    def fold_candidates(self, rule: str, camera_id: str | None, since_us: int) -> list[Alarm]:
+        """Alarms of ``rule`` on the camera not resolved whose latest event is at or after ``since_us``."""
+        ...
+
+    def due(self, now_us: int) -> list[Alarm]:
+        """New alarms whose next escalation is due at ``now_us``, oldest first."""
+        ...
+
+    def next_due_us(self) -> int | None: ...
+    def history(self, alarm_id: int) -> list[AlarmHistoryEntry]: ...
+    def event_ids(self, alarm_id: int) -> list[int]: ...
+    def alarm_of_event(self, event_id: int) -> int | None: ...
+
+    def batch(self) -> AbstractContextManager[None]:
+        """The writes (and reads) of this thread inside are one transaction, committed at its end."""
+        ...
+
+    def newest_linked_event_id(self) -> int:
+        """The highest event id linked to any alarm (0 when none)."""
+        ...
+
+    def add_suppression(self, suppression: Suppression) -> Suppression: ...
+
+    def lift_suppression(self, suppression_id: int, by: str, at_us: int, reason: str) -> Suppression:
+        """NotFound for no such suppression, Conflict when it was lifted or had ended already."""
+        ...
+
+    def suppression(self, suppression_id: int) -> Suppression | None: ...
+
+    def suppressions(self, *, active_at_us: int | None = None, limit: int = 100, offset: int = 0) -> list[Suppression]:
+        """Newest first; with ``active_at_us`` only those not lifted and not ended by then."""
+        ...
+
+
+class IncidentStore(Protocol):
+    """Incidents, their items, notes, checklist ticks and history (``vigil.storage.incidents``). Every change is
+    one transaction with its history entry."""
+
+    def add(self, incident: Incident, items: Sequence[IncidentItem], history: IncidentHistoryEntry) -> Incident: ...
+    def update(self, incident: Incident, history: IncidentHistoryEntry) -> Incident: ...
+    def incident(self, incident_id: int) -> Incident | None: ...
+
+    def incidents(self, *, state: str | None = None, limit: int = 100, offset: int = 0) -> list[Incident]: ...
+
+    def add_items(self, incident_id: int, items: Sequence[IncidentItem], history: IncidentHistoryEntry) -> int:
+        """Link alarms, events or packages (those linked already are skipped); how many were new. Linked alarms
+        get the incident's id."""
+        ...
+
+    def items(self, incident_id: int) -> list[IncidentItem]: ...
+
+    def add_note(self, note: Note, first_action_us: int | None) -> Note:
+        """Append a note (its id given here); ``first_action_us`` updates the incident's when not None."""
+        ...
+
+    def notes(self, incident_id: int) -> list[Note]: ...
+
+    def tick(self, tick: StepTick, first_action_us: int | None) -> StepTick:
+        """Record a checklist step done or skipped (Conflict when it was ticked already)."""
+        ...
+
+    def ticks(self, incident_id: int) -> list[StepTick]: ...
+    def history(self, incident_id: int) -> list[IncidentHistoryEntry]: ...
+
+
+class PlanStore(Protocol):
+    """The emergency plans' YAML texts, one per incident type (``vigil.storage.plan_files``). A revision is an
+    opaque string that changes with every write ("" for a type with no file, only a built-in plan)."""
+
+    def texts(self) -> dict[str, tuple[str, str, bool]]:
+        """Every plan by incident type: (its YAML text, its revision, whether it is built in)."""
+        ...
+
+    def write(self, plan_type: str, text: str, revision: str) -> str:
+        """Replace the plan's file if it is still at ``revision`` (else Conflict); the new revision. The previous
+        text is kept in the folder's history."""
+        ...

@@ -49,23 +49,31 @@ from vigil.notify.service import NotificationService, notification_router
 from vigil.passwords import Argon2Passwords
 from vigil.ports import Clock, ConfigStore, DetectionLink, Found, SegmentFacts, SystemClock
 from vigil.storage.accounts import SqlAccounts
+from vigil.storage.alarms import SqlAlarms
 from vigil.storage.audit_log import SqlAuditLog, audit_anchor_path
 from vigil.storage.authority_requests import SqlAuthorityRequests
 from vigil.storage.catalog import SqlCatalog, sqlite_url
 from vigil.storage.evidence_package import StagedPackage
+from vigil.storage.incidents import SqlIncidents
 from vigil.storage.legal_holds import SqlEvidenceRegister, SqlLegalHolds
 from vigil.storage.outbox import SqlOutbox, outbox_hook
+from vigil.storage.plan_files import PlanFolder
 from vigil.storage.segment_store import LocalSegmentStore
 from vigil.storage.site_key import SiteKey, site_key_path
 from vigil.storage.wall_groups import SqlWallGroups
 from vigil.treatments import Treatments
 from vigil.usecases.accounts import Accounts
+from vigil.usecases.alarm_desk import AlarmDesk
+from vigil.usecases.alarm_engine import AlarmEngine, AlarmSettings
 from vigil.usecases.analysis_reports import AnalysisReports
 from vigil.usecases.authority_requests import AuthorityDesk
-from vigil.usecases.event_bus import EventBus, EventPublished
+from vigil.usecases.event_bus import AlarmBus, EventBus, EventPublished
 from vigil.usecases.evidence import EvidenceExporter, EvidenceTools
+from vigil.usecases.incident_report import IncidentReport
+from vigil.usecases.incidents import IncidentDesk
 from vigil.usecases.legal_holds import HoldClerk
 from vigil.usecases.notifications import Outbox
+from vigil.usecases.plans import PlanLibrary
 from vigil.usecases.playback import clip_sources
 from vigil.usecases.recorder_reports import RecorderReports
 from vigil.usecases.recovery import RecoveryReport, recover
@@ -278,12 +286,39 @@ def evidence_exporter(
     return EvidenceExporter(tools)
 
 
+def plans_folder(config: Config, base_dir: Path) -> Path:
+    """The emergency plans' folder (``alarms.plans_dir``, relative to the configuration file's folder)."""
+    return (base_dir / config.alarms.plans_dir).resolve()
+
+
+def render_report(report: IncidentReport, fmt: str) -> bytes:
+    """An incident report as HTML or PDF (``vigil.reports``)."""
+    from vigil.reports.incident_html import render_html
+    from vigil.reports.incident_pdf import render_pdf
+
+    return render_pdf(report) if fmt == "pdf" else render_html(report).encode("utf-8")
+
+
 def open_outbox(config: Config, base_dir: Path) -> tuple[Outbox, SqlCatalog, Paths]:
     """The outbox alone, for ``vigil notifications`` (a running node picks a retry up within a second); close the
     catalog when done."""
     paths, catalog, _ = open_storage(config, base_dir)
     clock = SystemClock()
     return Outbox(SqlOutbox(catalog), notification_router(config, clock, paths.snapshots), clock), catalog, paths
+
+
+def open_alarm_desks(config: Config, base_dir: Path) -> tuple[AlarmDesk, IncidentDesk, Callable[[], None]]:
+    """The alarm and incident desks alone, for ``vigil alarms`` and ``vigil incidents`` (a running node sends what
+    they enqueue within a second); and how to close them."""
+    outbox, catalog, paths = open_outbox(config, base_dir)
+    clock = outbox.clock
+    audit = SqlAuditLog(catalog, audit_anchor_path(paths.catalog_url, paths.root))
+    alarms = SqlAlarms(catalog)
+    plans = PlanLibrary(PlanFolder(plans_folder(config, base_dir)), audit, clock)
+    users = SqlAccounts(catalog)
+    desk = AlarmDesk(alarms, catalog, outbox, audit, clock, known_user=lambda name: users.user(name) is not None)
+    incidents = IncidentDesk(SqlIncidents(catalog), alarms, catalog, plans, audit, clock)
+    return desk, incidents, catalog.close
 
 
 class PublishingCatalog(SqlCatalog):
@@ -405,6 +440,21 @@ class Vigil:
         self.evidence = evidence_exporter(
             lambda: self.config, self.paths, self.catalog, self.store, self.audit, self.clock, self.treatments
         )
+        # alarms: the engine turns published events into alarms (its own thread); the desk is what people do
+        self.alarm_bus = AlarmBus()
+        self._alarm_settings: tuple[Config, AlarmSettings] = (config, AlarmSettings.of(config))
+        alarms = SqlAlarms(self.catalog)
+        self.alarm_engine = AlarmEngine(
+            alarms, self.catalog, self.outbox, self.clock, self.alarm_settings, self.alarm_bus.publish
+        )
+        self.bus.subscribe(self.alarm_engine.on_event)
+        self.alarm_desk = AlarmDesk(
+            alarms, self.catalog, self.outbox, self.audit, self.clock, self.alarm_bus.publish, self._is_user
+        )
+        self.plans = PlanLibrary(PlanFolder(plans_folder(config, base_dir)), self.audit, self.clock)
+        self.incidents = IncidentDesk(
+            SqlIncidents(self.catalog), alarms, self.catalog, self.plans, self.audit, self.clock
+        )
         self.jobs = analysis_jobs(config, self.paths.snapshots, self.detector_job)
         self.analysers = WorkerSupervisor(
             groups(self.jobs, config.analysis.cameras_per_worker),
@@ -429,6 +479,16 @@ class Vigil:
         """The configuration in force (it changes when the settings are changed while running)."""
         return self.in_force.current
 
+    def alarm_settings(self) -> AlarmSettings:
+        """The alarm settings of the configuration in force (made again only when it changed)."""
+        config = self.config
+        if self._alarm_settings[0] is not config:
+            self._alarm_settings = (config, AlarmSettings.of(config))
+        return self._alarm_settings[1]
+
+    def _is_user(self, username: str) -> bool:
+        return any(u.username == username for u in self.accounts.users())
+
     # --- life cycle -------------------------------------------------------------------------------
     def recover(self) -> RecoveryReport:
         report = recover(self.catalog, self.store, salvage_facts, probe_facts)
@@ -439,6 +499,7 @@ class Vigil:
     def start(self) -> None:
         self.recover()
         self.notifications.start()  # what a previous run left undelivered goes out at once
+        self.alarm_engine.start()  # events a crash left unhandled, deadlines passed while down
         self.reports.mark_process_down(((s.camera_id, s.stream) for s in self.specs), self.clock.now_us())
         self.supervisor.start()
         with self._lock:
@@ -474,6 +535,7 @@ class Vigil:
         with self._lock:
             for job in self.jobs:
                 self.analysis_reports.close_all(job.camera_id, self.clock.now_us())
+        self.alarm_engine.stop()
         self.notifications.stop()  # what is still undelivered stays in the outbox for the next start
         self.catalog.close()
 
@@ -734,6 +796,11 @@ class Vigil:
                 self.paths.evidence,
             ),
             mask_picture=mask_jpeg,
+            alarms=self.alarm_desk,
+            alarm_bus=self.alarm_bus,
+            incidents=self.incidents,
+            plans=self.plans,
+            render_report=render_report,
         )
 
     def app(self) -> Any:

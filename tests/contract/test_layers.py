@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "vigil"
-ADAPTERS = {"analysis", "api", "media", "notify", "storage", "web", "jobs"}
+ADAPTERS = {"analysis", "api", "media", "notify", "reports", "storage", "web", "jobs"}
 ABOVE_ADAPTERS = {"runtime", "cli", "commands", "treatments"}
 STDLIB = set(sys.stdlib_module_names)
 CLOCK_READS = {("time", "time"), ("time", "time_ns"), ("datetime", "now"), ("datetime", "utcnow"), ("date", "today")}

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from vigil import __version__
 from vigil.api.admin_routes import admin_router
+from vigil.api.alarm_routes import alarm_router
 from vigil.api.auth import Authenticator
 from vigil.api.authority_routes import authority_router
 from vigil.api.camera_routes import camera_router
@@ -21,6 +22,7 @@ from vigil.api.deps import ApiDeps
 from vigil.api.errors import install_error_handlers
 from vigil.api.event_routes import event_router
 from vigil.api.evidence_routes import evidence_router
+from vigil.api.incident_routes import incident_router
 from vigil.api.live_routes import live_router
 from vigil.api.notification_routes import notification_router
 from vigil.api.pages import WEB, page_router
@@ -131,6 +133,7 @@ def create_app(deps: ApiDeps) -> FastAPI:
     describe_errors(app)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     routers = (session_router, camera_router, event_router, live_router, wall_router, admin_router)
-    for router in (*routers, settings_router, evidence_router, authority_router, notification_router, page_router):
+    more = (settings_router, evidence_router, authority_router, notification_router, alarm_router, incident_router)
+    for router in (*routers, *more, page_router):
         app.include_router(router(api))
     return app

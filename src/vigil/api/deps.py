@@ -21,10 +21,14 @@ from vigil.ports import (
     SegmentStore,
 )
 from vigil.usecases.accounts import Accounts
+from vigil.usecases.alarm_desk import AlarmDesk
 from vigil.usecases.authority_requests import AuthorityDesk
-from vigil.usecases.event_bus import EventBus
+from vigil.usecases.event_bus import AlarmBus, EventBus
 from vigil.usecases.evidence import EvidenceExporter
+from vigil.usecases.incident_report import IncidentReport
+from vigil.usecases.incidents import IncidentDesk
 from vigil.usecases.notifications import Outbox
+from vigil.usecases.plans import PlanLibrary
 from vigil.usecases.settings import SettingsEditor
 from vigil.usecases.wall_groups import WallGroups
 
@@ -61,6 +65,10 @@ class PictureTaker(Protocol):
 PictureMasker = Callable[[bytes, Masks], bytes]
 
 
+# (an incident's report, "html" or "pdf") -> the document's bytes
+ReportRenderer = Callable[[IncidentReport, str], bytes]
+
+
 @dataclass(frozen=True)
 class ApiDeps:
     config_in_force: ConfigInForce  # read through ``config``: settings changed while running take effect at once
@@ -85,6 +93,12 @@ class ApiDeps:
     authority: AuthorityDesk | None = None  # requests from authorities; None: not kept
     outbox: Outbox | None = None  # notifications and their delivery attempts; None: the node sends none
     mask_picture: PictureMasker | None = None  # None: snapshots of masked cameras are refused to masked viewers
+
+    alarms: AlarmDesk | None = None  # alarms and suppressions; None: the node raises none
+    alarm_bus: AlarmBus | None = None  # alarms as they change, for the live event stream
+    incidents: IncidentDesk | None = None
+    plans: PlanLibrary | None = None  # the emergency plans
+    render_report: ReportRenderer | None = None  # incident reports as HTML or PDF
 
     @property
     def config(self) -> Config:

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 
+from vigil.api.alarm_schemas import AlarmOut
 from vigil.api.auth import Caller
 from vigil.api.context import Api, Cursor, Limit, instant
 from vigil.api.schemas import EventFootageOut, EventOut, Page
@@ -19,7 +20,7 @@ from vigil.domain.audit import AuditAction
 from vigil.domain.errors import Forbidden, InvalidRequest, NotFound
 from vigil.domain.privacy import NO_MASKS
 from vigil.domain.records import EventRecord
-from vigil.usecases.event_bus import EventPublished
+from vigil.usecases.event_bus import AlarmPublished, EventPublished
 from vigil.usecases.events import event_footage
 
 STREAM_QUEUE = 1000  # new events held for one slow listener before the oldest are dropped
@@ -36,6 +37,17 @@ def parse_cursor(cursor: str | None) -> tuple[int, int] | None:
     return int(start), int(ident)
 
 
+def sse_message(message: EventPublished | AlarmPublished) -> str:
+    """One Server-Sent Event: ``event: event`` (change, event) or ``event: alarm`` (change, alarm)."""
+    if isinstance(message, AlarmPublished):
+        data = AlarmOut.of(message.alarm).model_dump(mode="json")
+        payload = json.dumps({"change": message.change, "alarm": data}, separators=(",", ":"))
+        return f"event: alarm\ndata: {payload}\n\n"
+    event = EventOut.of(message.record).model_dump(mode="json")
+    payload = json.dumps({"change": message.change, "event": event}, separators=(",", ":"))
+    return f"event: event\nid: {message.record.id}\ndata: {payload}\n\n"
+
+
 def event_router(api: Api) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["events"])
     deps = api.deps
@@ -48,6 +60,12 @@ def event_router(api: Api) -> APIRouter:
             return caller.principal.may(Action.EVENTS)
         cam = deps.config.camera(event.camera_id)
         return caller.principal.may_on(Action.EVENTS, event.camera_id, cam.site if cam else "")
+
+    def may_see_camera(caller: Caller, camera_id: str | None) -> bool:
+        if camera_id is None:
+            return caller.principal.may(Action.EVENTS)
+        cam = deps.config.camera(camera_id)
+        return caller.principal.may_on(Action.EVENTS, camera_id, cam.site if cam else "")
 
     def one(event_id: int, caller: Caller) -> EventRecord:
         event = deps.catalog.event(event_id)
@@ -96,16 +114,21 @@ def event_router(api: Api) -> APIRouter:
         nxt = f"{rows[-1].start_us}.{rows[-1].id}" if len(rows) == limit else None
         return Page(items=[EventOut.of(e, e.id in seen) for e in rows], next_cursor=nxt)
 
-    @router.get("/events/stream", summary="New and ended events as Server-Sent Events (text/event-stream)")
+    @router.get(
+        "/events/stream",
+        summary="New and ended events, and alarms as they change, as Server-Sent Events (text/event-stream)",
+    )
     async def stream(request: Request, caller: Caller = Depends(api.auth)) -> StreamingResponse:
         if deps.bus is None:
             raise NotFound("this node publishes no live events")
         api.gate.require(caller.principal, Action.EVENTS, caller.client, "see events")
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[EventPublished] = asyncio.Queue(STREAM_QUEUE)
+        queue: asyncio.Queue[EventPublished | AlarmPublished] = asyncio.Queue(STREAM_QUEUE)
 
-        def put(message: EventPublished) -> None:  # in the publisher's thread
-            if not may_see(caller, message.record):
+        def put(message: EventPublished | AlarmPublished) -> None:  # in the publisher's thread
+            if isinstance(message, EventPublished) and not may_see(caller, message.record):
+                return
+            if isinstance(message, AlarmPublished) and not may_see_camera(caller, message.alarm.camera_id):
                 return
 
             def add() -> None:
@@ -115,7 +138,9 @@ def event_router(api: Api) -> APIRouter:
 
             loop.call_soon_threadsafe(add)
 
-        unsubscribe = deps.bus.subscribe(put)
+        unsubscribers = [deps.bus.subscribe(put)]
+        if deps.alarm_bus is not None:
+            unsubscribers.append(deps.alarm_bus.subscribe(put))
 
         async def body() -> AsyncIterator[str]:
             try:
@@ -126,11 +151,10 @@ def event_router(api: Api) -> APIRouter:
                     except TimeoutError:
                         yield ": keep-alive\n\n"
                         continue
-                    data = EventOut.of(message.record).model_dump(mode="json")
-                    payload = json.dumps({"change": message.change, "event": data}, separators=(",", ":"))
-                    yield f"event: event\nid: {message.record.id}\ndata: {payload}\n\n"
+                    yield sse_message(message)
             finally:
-                unsubscribe()
+                for unsubscribe in unsubscribers:
+                    unsubscribe()
 
         headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
         return StreamingResponse(body(), media_type="text/event-stream", headers=headers)

@@ -45,6 +45,16 @@ LOBBY_ANALYSIS = {  # a 2 min 19 s clip: its loop seldom shows (TUD-Campus, 2.8 
 }
 
 
+DEMO_ALARMS = {  # the alarm desk has something to show: loitering, someone at reception, a camera in trouble
+    "fold_window_s": 120,
+    "rules": [
+        {"name": "Loitering near the door", "types": ["loiter"], "priority": 1},
+        {"name": "Someone at reception", "types": ["zone_enter"], "priority": 2},
+        {"name": "Camera problem", "types": ["camera_offline", "fault"], "priority": 3},
+    ],
+}
+
+
 CATALOGUE = [
     DemoCamera(
         "car-park",
@@ -125,6 +135,7 @@ def run_demo(data: Path, work: Path, port: int = 8080, cameras: int = 6) -> int:
                 }
                 for cam, _ in clips
             ],
+            "alarms": DEMO_ALARMS,
         }
         config_path = work / "vigil.yaml"
         config_path.write_text(

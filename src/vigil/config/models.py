@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from vigil.config.alarms import AlarmsConfig
 from vigil.config.notifications import NotificationsConfig
 from vigil.domain.errors import ConfigError
 from vigil.domain.geometry import check_line, check_polygon
@@ -472,6 +473,9 @@ class Config(Strict):
     notifications: NotificationsConfig = Field(
         default_factory=NotificationsConfig, description="Webhooks, MQTT and e-mail about events."
     )
+    alarms: AlarmsConfig = Field(
+        default_factory=AlarmsConfig, description="Alarms: rules, escalation, folding, maintenance, emergency plans."
+    )
 
     @model_validator(mode="after")
     def _unique_and_lawful(self) -> Config:
@@ -480,6 +484,7 @@ class Config(Strict):
             unknown = sorted(set(route.cameras) - {c.id for c in self.cameras})
             if unknown:
                 raise ValueError(f"notifications.routes[{k}]: no camera with id {unknown[0]!r}")
+        self._check_alarms()
         for cam in self.cameras:
             if cam.id in seen:
                 raise ValueError(f"camera id {cam.id!r} is used twice")
@@ -492,6 +497,25 @@ class Config(Strict):
                     f"the legal minimum of {min_days:g} days"
                 )
         return self
+
+    def _check_alarms(self) -> None:
+        """Alarm rules, escalation steps and maintenance windows name channels and cameras that exist."""
+        channels = [c.name for c in self.notifications.channels]
+        cameras = {c.id for c in self.cameras}
+        alarms = self.alarms
+        routings = [(f"alarms.rules[{k}] ({r.name!r}).routing", r.routing) for k, r in enumerate(alarms.rules)]
+        routings += [(f"alarms.escalation.steps[{k}]", s) for k, s in enumerate(alarms.escalation.steps)]
+        for where, routing in routings:
+            unknown = sorted(set(routing.channels) - set(channels))
+            if unknown:
+                known = ", ".join(channels) or "none"
+                raise ValueError(f"{where}: no notification channel named {unknown[0]!r} (channels: {known})")
+        scoped = [(f"alarms.rules[{k}] ({r.name!r})", r.cameras) for k, r in enumerate(alarms.rules)]
+        scoped += [(f"alarms.maintenance[{k}] ({m.name!r})", m.cameras) for k, m in enumerate(alarms.maintenance)]
+        for where, ids in scoped:
+            unknown = sorted(set(ids) - cameras)
+            if unknown:
+                raise ValueError(f"{where}: no camera with id {unknown[0]!r}")
 
     def _check_rules(self, cam: CameraConfig) -> None:
         """A rule must be able to fire: objects are detected on its camera, with the labels it watches for."""

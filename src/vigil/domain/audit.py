@@ -62,6 +62,10 @@ class AuditAction(StrEnum):
     AUDIT_VIEW = "audit_view"  # an auditor searching this log
     AUDIT_EXPORT = "audit_export"  # this log exported
     NOTIFICATION_RETRY = "notification_retry"  # a notification sent again on request
+    ALARM = "alarm"  # an alarm acknowledged, assigned or resolved by a person
+    ALARM_SUPPRESSION = "alarm_suppression"  # alarms of cameras suppressed (maintenance, disarmed) or the end of it
+    INCIDENT = "incident"  # an incident opened, linked, noted, assigned, ticked, closed, reported on
+    PLAN_CHANGE = "plan_change"  # an emergency plan written
 
 
 class AuditHead(NamedTuple):

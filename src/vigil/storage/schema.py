@@ -342,3 +342,147 @@ evidence_packages = Table(
     Index("ix_evidence_packages_created", "created_us"),
     Index("ix_evidence_packages_redaction_of", "redaction_of"),
 )
+
+# --- alarms and incidents (revision 0011) ----------------------------------------------------------------------
+alarms = Table(
+    "alarms",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule", String(100), nullable=False),
+    Column("priority", Integer, nullable=False),  # 1 (most urgent) to 4
+    Column("camera_id", String(64), nullable=True),
+    Column("site", String(100), nullable=False),
+    Column("state", String(16), nullable=False),  # new | acknowledged | assigned | resolved | suppressed
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("first_event_id", Integer, nullable=False),
+    Column("last_event_id", Integer, nullable=False),
+    Column("event_count", Integer, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    Column("last_event_us", BigInteger, nullable=False),
+    Column("escalation_level", Integer, nullable=False),
+    Column("next_escalation_us", BigInteger, nullable=True),  # NULL: acknowledged, or no step left
+    Column("acknowledged_by", Text, nullable=True),
+    Column("acknowledged_us", BigInteger, nullable=True),
+    Column("assigned_to", Text, nullable=True),
+    Column("assigned_by", Text, nullable=True),
+    Column("assigned_us", BigInteger, nullable=True),
+    Column("resolved_by", Text, nullable=True),
+    Column("resolved_us", BigInteger, nullable=True),
+    Column("outcome", String(16), nullable=True),
+    Column("resolution_note", Text, nullable=False),
+    Column("suppressed_by", Text, nullable=True),
+    Column("incident_id", Integer, nullable=True),
+    Column("recipients", JSON, nullable=False),  # {"channels": [...], "users": [...], "roles": [...]}
+    Index("ix_alarms_state", "state", "priority", "created_us"),
+    Index("ix_alarms_fold", "rule", "camera_id", "state", "last_event_us"),
+    Index("ix_alarms_escalation", "next_escalation_us"),
+    Index("ix_alarms_created", "created_us"),
+)
+
+alarm_events = Table(
+    "alarm_events",
+    metadata,
+    Column("alarm_id", Integer, ForeignKey("alarms.id", ondelete="CASCADE"), primary_key=True),
+    Column("event_id", Integer, primary_key=True),
+    Index("ix_alarm_events_event", "event_id"),
+)
+
+alarm_history = Table(
+    "alarm_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alarm_id", Integer, ForeignKey("alarms.id", ondelete="CASCADE"), nullable=False),
+    Column("at_us", BigInteger, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("change", String(16), nullable=False),  # raised | folded | acknowledged | ... (AlarmChange)
+    Column("detail", JSON, nullable=False),
+    Index("ix_alarm_history_alarm", "alarm_id", "id"),
+)
+
+alarm_suppressions = Table(
+    "alarm_suppressions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # maintenance | disarm
+    Column("cameras", JSON, nullable=False),  # camera ids; [] for every camera
+    Column("start_us", BigInteger, nullable=False),
+    Column("end_us", BigInteger, nullable=True),  # NULL: until lifted
+    Column("reason", Text, nullable=False),
+    Column("placed_by", Text, nullable=False),
+    Column("placed_us", BigInteger, nullable=False),
+    Column("lifted_by", Text, nullable=True),
+    Column("lifted_us", BigInteger, nullable=True),
+    Column("lift_reason", Text, nullable=True),
+    Index("ix_alarm_suppressions_lifted", "lifted_us", "end_us"),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("type", String(64), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("place", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # open | closed
+    Column("opened_by", Text, nullable=False),
+    Column("opened_us", BigInteger, nullable=False),
+    Column("started_us", BigInteger, nullable=False),
+    Column("acknowledged_us", BigInteger, nullable=True),
+    Column("first_action_us", BigInteger, nullable=True),
+    Column("closed_us", BigInteger, nullable=True),
+    Column("closed_by", Text, nullable=True),
+    Column("outcome", Text, nullable=False),
+    Column("assigned", JSON, nullable=False),  # user names
+    Column("plan_title", Text, nullable=False),
+    Column("steps", JSON, nullable=False),  # the plan's steps as they were when the incident opened
+    Column("updated_us", BigInteger, nullable=False),
+    Index("ix_incidents_state", "state", "opened_us"),
+)
+
+incident_items = Table(
+    "incident_items",
+    metadata,
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # alarm | event | evidence
+    Column("ref", String(64), primary_key=True),
+    Column("added_by", Text, nullable=False),
+    Column("added_us", BigInteger, nullable=False),
+)
+
+incident_notes = Table(
+    "incident_notes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("at_us", BigInteger, nullable=False),
+    Column("author", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("corrects", Integer, nullable=True),  # the note this one corrects (notes are never edited)
+    Index("ix_incident_notes_incident", "incident_id", "id"),
+)
+
+incident_steps = Table(
+    "incident_steps",
+    metadata,
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True),
+    Column("step", Integer, primary_key=True),  # index into the incident's steps
+    Column("status", String(16), nullable=False),  # done | skipped
+    Column("by", Text, nullable=False),
+    Column("at_us", BigInteger, nullable=False),
+    Column("note", Text, nullable=False),
+)
+
+incident_history = Table(
+    "incident_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("at_us", BigInteger, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("change", String(16), nullable=False),  # IncidentChange
+    Column("detail", JSON, nullable=False),
+    Index("ix_incident_history_incident", "incident_id", "id"),
+)

@@ -11,7 +11,9 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
+from vigil.domain.alarms import Alarm
 from vigil.domain.records import EventRecord
 
 log = logging.getLogger(__name__)
@@ -23,15 +25,24 @@ class EventPublished:
     change: str  # "opened" (it began), "closed" (it ended), or "recorded" (began and ended at once)
 
 
+@dataclass(frozen=True, slots=True)
+class AlarmPublished:
+    alarm: Alarm
+    change: str  # vigil.domain.alarms.AlarmChange: raised, folded, acknowledged, escalated ...
+
+
+M = TypeVar("M")
 Subscriber = Callable[[EventPublished], None]
 
 
-class EventBus:
+class Bus(Generic[M]):
+    """Messages of one kind to whoever subscribed, in the publisher's thread."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._subscribers: list[Subscriber] = []
+        self._subscribers: list[Callable[[M], None]] = []
 
-    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+    def subscribe(self, subscriber: Callable[[M], None]) -> Callable[[], None]:
         """Start receiving; returns the function that stops it."""
         with self._lock:
             self._subscribers.append(subscriber)
@@ -43,11 +54,19 @@ class EventBus:
 
         return unsubscribe
 
-    def publish(self, message: EventPublished) -> None:
+    def publish(self, message: M) -> None:
         with self._lock:
             subscribers = list(self._subscribers)
         for subscriber in subscribers:
             try:
                 subscriber(message)
             except Exception:
-                log.exception("an event subscriber failed on event %s", message.record.id)
+                log.exception("a subscriber failed on %r", message)
+
+
+class EventBus(Bus[EventPublished]):
+    """Events as they are written (``runtime.PublishingCatalog``)."""
+
+
+class AlarmBus(Bus[AlarmPublished]):
+    """Alarms as they are raised and change (``usecases.alarm_engine``, ``usecases.alarm_desk``)."""

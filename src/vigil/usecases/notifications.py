@@ -183,13 +183,29 @@ class Outbox:
         """Store one notification for ``channel`` (delivered in order with the others of the same ``key``, the
         camera id) and return its id. ``body`` is the document's content (a ``title`` and ``text`` that e-mail
         uses, and anything else); the id, kind, version, creation time and site are added."""
-        plan = self.router.plan(channel)
-        if plan is None:
-            raise NotFound(f"no notification channel named {channel!r}")
-        item = self.router.make(plan, str(NotificationKind(kind)), body, key, event=event)
+        item = self.prepare(channel, kind, body, key, event=event)
         self.store.add([item])
         self.wake()
         return item.id
+
+    def prepare(
+        self,
+        channel: str,
+        kind: NotificationKind | str,
+        body: Mapping[str, Any],
+        key: str = NODE_KEY,
+        *,
+        event: EventRecord | None = None,
+    ) -> NewNotification:
+        """The notification :meth:`enqueue` would store, rendered for ``channel`` but not stored: for a caller
+        that stores it in its own transaction (the alarm store) and then calls :meth:`wake`."""
+        plan = self.router.plan(channel)
+        if plan is None:
+            raise NotFound(f"no notification channel named {channel!r}")
+        return self.router.make(plan, str(NotificationKind(kind)), body, key, event=event)
+
+    def has_channel(self, channel: str) -> bool:
+        return self.router.plan(channel) is not None
 
     def list(
         self,
