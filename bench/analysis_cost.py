@@ -44,7 +44,7 @@ from vigil.media.supervisor import RecorderSupervisor, WorkerSupervisor  # noqa:
 from vigil.media.synthetic import make_synthetic_clip  # noqa: E402
 from vigil.media.transcode import ensure_h264  # noqa: E402
 from vigil.ports import DetectionLink  # noqa: E402
-from vigil.runtime import camera_analysis_for, detect_fn_for, detector_job  # noqa: E402
+from vigil.wiring import camera_analysis_for, detect_fn_for, detector_job  # noqa: E402
 
 SOURCE = HERE.parent.parent / "shared" / "data" / "pets09-s2l1" / "vtest.avi"
 REPORT_EVERY = 25  # analysed frames between counts

@@ -32,11 +32,11 @@ from vigil.media.clip import ClipPart, write_clip
 from vigil.media.probe import probe_segment
 from vigil.media.synthetic import make_synthetic_clip
 from vigil.ports import SystemClock
-from vigil.runtime import Paths, evidence_exporter
 from vigil.storage.audit_log import SqlAuditLog
 from vigil.storage.catalog import SqlCatalog
 from vigil.storage.segment_store import LocalSegmentStore
 from vigil.verify_package import verify
+from vigil.wiring import Paths, evidence_exporter
 
 SEGMENT_S = 10
 T0 = 1_764_000_000_000_000

@@ -61,7 +61,7 @@ from vigil.media.simulator import RtspSimulator
 from vigil.media.supervisor import RecorderSupervisor
 from vigil.media.synthetic import make_synthetic_clip
 from vigil.media.transcode import ensure_h264
-from vigil.runtime import groups
+from vigil.wiring import groups
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCE_CLIP = REPO.parent / "shared" / "data" / "intel-samples" / "car-detection.mp4"

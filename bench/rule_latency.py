@@ -64,9 +64,10 @@ from vigil.media.analysis_worker import AnalysisJob, analysis_worker_main  # noq
 from vigil.media.supervisor import WorkerSupervisor  # noqa: E402
 from vigil.media.transcode import ensure_h264  # noqa: E402
 from vigil.ports import DetectionLink, DetectionReply, Pictured  # noqa: E402
-from vigil.runtime import Vigil, camera_analysis_for, groups  # noqa: E402
+from vigil.runtime import Vigil  # noqa: E402
 from vigil.usecases.analysis_reports import AnalysisReports  # noqa: E402
 from vigil.usecases.event_bus import EventPublished  # noqa: E402
+from vigil.wiring import camera_analysis_for, groups  # noqa: E402
 
 SOURCE = HERE.parent.parent / "shared" / "data" / "pets09-s2l1" / "vtest.avi"
 COUNTS_ENV = "VIGIL_BENCH_RULE_COUNTS"  # where the wrapped analysers write their counts

@@ -55,8 +55,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from vigil.media.clip import ClipPart, write_clip
-    from vigil.runtime import open_storage
     from vigil.usecases.playback import clip_sources
+    from vigil.wiring import open_storage
 
     config, base = _config(args)
     try:

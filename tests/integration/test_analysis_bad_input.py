@@ -19,7 +19,8 @@ from vigil.domain.reports import AnalysisEvent
 from vigil.media.analysis_worker import StreamAnalyser
 from vigil.media.detector_link import DetectorClient
 from vigil.ports import SystemClock
-from vigil.runtime import Vigil, camera_analysis_for
+from vigil.runtime import Vigil
+from vigil.wiring import camera_analysis_for
 
 pytestmark = [requires_shared_data, pytest.mark.shared_data]
 PETS = SHARED_DATA / "pets09-s2l1" / "vtest.avi"

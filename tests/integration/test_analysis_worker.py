@@ -8,7 +8,7 @@ import time
 from vigil.domain.reports import AnalysisEvent, AnalysisEventEnd
 from vigil.media.analysis_worker import AnalysisJob, analysis_worker_main
 from vigil.media.supervisor import WorkerSupervisor
-from vigil.runtime import camera_analysis_for
+from vigil.wiring import camera_analysis_for
 
 
 def collect(supervisor: WorkerSupervisor, until, timeout_s: float = 40.0) -> list:

@@ -18,7 +18,7 @@ from support.media import SHARED_DATA, requires_shared_data
 from vigil.media.detector_link import DetectorClient
 from vigil.media.detector_process import DetectorJob, detector_main
 from vigil.media.shared_picture import SHM_DIR, SharedPicture
-from vigil.runtime import detect_fn_for
+from vigil.wiring import detect_fn_for
 
 pytestmark = [requires_shared_data, pytest.mark.shared_data]
 PETS = SHARED_DATA / "pets09-s2l1" / "vtest.avi"

@@ -22,10 +22,10 @@ from support.verifier import plain_python, run_verifier
 from vigil.domain.evidence import EvidenceRequest, canonical_json, document_bytes, signature_document
 from vigil.domain.segment import GapCause
 from vigil.media.synthetic import make_synthetic_clip
-from vigil.runtime import evidence_exporter
 from vigil.storage.audit_log import SqlAuditLog
 from vigil.usecases.evidence import EvidenceExporter
 from vigil.verify_package import verify
+from vigil.wiring import evidence_exporter
 
 
 @pytest.fixture(scope="module")

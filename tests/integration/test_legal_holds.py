@@ -14,13 +14,13 @@ from vigil.domain.errors import Conflict
 from vigil.domain.evidence import EvidenceRequest
 from vigil.domain.timeutil import US_PER_DAY
 from vigil.media.synthetic import make_synthetic_clip
-from vigil.runtime import evidence_exporter
 from vigil.storage.audit_log import SqlAuditLog
 from vigil.storage.evidence_package import open_sealed
 from vigil.storage.legal_holds import SqlLegalHolds
 from vigil.usecases.custody import hand_over
 from vigil.usecases.retention import RetentionSweeper
 from vigil.verify_package import verify
+from vigil.wiring import evidence_exporter
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,9 @@ from vigil.domain.segment import Segment, SegmentInfo
 from vigil.domain.segment_names import segment_relpath
 from vigil.durable_files import sha256_file
 from vigil.media.probe import probe_segment
-from vigil.runtime import Paths
 from vigil.storage.catalog import SqlCatalog
 from vigil.storage.segment_store import LocalSegmentStore
+from vigil.wiring import Paths
 
 T0 = 1_764_000_000_000_000  # 2025-11-24T16:00:00Z
 S = 1_000_000

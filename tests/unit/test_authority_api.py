@@ -21,10 +21,10 @@ from vigil.api.app import create_app
 from vigil.cli import main as cli_main
 from vigil.domain.timeutil import US_PER_DAY, iso_from_us
 from vigil.media.synthetic import make_synthetic_clip
-from vigil.runtime import evidence_exporter
 from vigil.storage.authority_requests import SqlAuthorityRequests
 from vigil.usecases.authority_requests import AuthorityDesk
 from vigil.verify_package import verify
+from vigil.wiring import evidence_exporter
 
 NOW = T0 + 2 * US_PER_DAY
 

@@ -3,11 +3,11 @@ it opens and closes; a failing subscriber does not stop the others; unsubscribin
 
 from vigil.domain.reports import AnalysisEvent, AnalysisEventEnd, StreamDown, StreamUp
 from vigil.domain.segment import GapCause
-from vigil.runtime import PublishingCatalog
 from vigil.storage.migrate import upgrade_to_head
 from vigil.usecases.analysis_reports import AnalysisReports
 from vigil.usecases.event_bus import EventBus
 from vigil.usecases.recorder_reports import RecorderReports
+from vigil.wiring import PublishingCatalog
 
 T0 = 1_764_000_000_000_000
 

@@ -171,8 +171,8 @@ def test_analysis_event_facts_of_the_wrong_kind_are_left_out_not_the_event(
 
 
 def test_the_node_publishes_events_with_their_zone_labels_and_score(tmp_path: Path) -> None:
-    from vigil.runtime import PublishingCatalog
     from vigil.usecases.event_bus import EventBus
+    from vigil.wiring import PublishingCatalog
 
     bus = EventBus()
     catalog = PublishingCatalog(f"sqlite:///{tmp_path / 'catalog.db'}", bus)

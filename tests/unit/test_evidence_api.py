@@ -19,8 +19,8 @@ from vigil.api.deps import ApiDeps, ClipFile
 from vigil.domain.access import Action, Grant
 from vigil.domain.timeutil import US_PER_DAY
 from vigil.media.synthetic import make_synthetic_clip
-from vigil.runtime import evidence_exporter
 from vigil.verify_package import verify
+from vigil.wiring import evidence_exporter
 
 NOW = T0 + 3 * US_PER_DAY
 

@@ -19,7 +19,7 @@ CLIENT = "cli"
 
 
 def run_alarms(config: Config, base: Path, args: argparse.Namespace) -> int:
-    from vigil.runtime import open_alarm_desks  # the composition root, only when a command runs
+    from vigil.wiring import open_alarm_desks  # the composition root, only when a command runs
 
     desk, _incidents, close = open_alarm_desks(config, base)
     try:
@@ -60,9 +60,9 @@ def run_alarms(config: Config, base: Path, args: argparse.Namespace) -> int:
 def run_incidents(config: Config, base: Path, args: argparse.Namespace) -> int:
     from vigil.reports.incident_html import render_html
     from vigil.reports.incident_pdf import render_pdf
-    from vigil.runtime import Paths, open_alarm_desks
     from vigil.storage.legal_holds import SqlEvidenceRegister
     from vigil.usecases.incident_report import build_report
+    from vigil.wiring import Paths, open_alarm_desks
 
     _desk, incidents, close = open_alarm_desks(config, base)
     try:

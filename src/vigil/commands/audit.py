@@ -45,8 +45,8 @@ def run_audit(config: Config, base: Path, args: argparse.Namespace) -> int:
 
 
 def _with_log(config: Config, base: Path, run: Callable[[SqlAuditLog], int]) -> int:
-    from vigil.runtime import open_storage  # the composition root, only when a command runs
     from vigil.storage.audit_log import SqlAuditLog, audit_anchor_path
+    from vigil.wiring import open_storage  # the composition root, only when a command runs
 
     paths, catalog, _ = open_storage(config, base)
     try:

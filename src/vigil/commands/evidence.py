@@ -30,8 +30,8 @@ CLIENT = "cli"
 
 @contextmanager
 def opened(config: Config, base: Path) -> Iterator[EvidenceExporter]:
-    from vigil.runtime import evidence_exporter, open_storage  # the composition root, only when a command runs
     from vigil.storage.audit_log import SqlAuditLog, audit_anchor_path
+    from vigil.wiring import evidence_exporter, open_storage  # the composition root, only when a command runs
 
     paths, catalog, store = open_storage(config, base)
     try:

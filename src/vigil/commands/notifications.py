@@ -24,8 +24,8 @@ from vigil.usecases.notifications import NotificationView
 
 
 def run_notifications(config: Config, base: Path, args: argparse.Namespace) -> int:
-    from vigil.runtime import open_outbox  # the composition root, only when a command runs
     from vigil.storage.audit_log import SqlAuditLog, audit_anchor_path
+    from vigil.wiring import open_outbox  # the composition root, only when a command runs
 
     outbox, catalog, paths = open_outbox(config, base)
     try:

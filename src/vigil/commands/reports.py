@@ -7,10 +7,10 @@ from pathlib import Path
 from vigil.config.models import Config
 from vigil.domain.timeutil import iso_from_us
 from vigil.ports import SystemClock
-from vigil.runtime import open_storage, probe_facts
 from vigil.storage.legal_holds import SqlLegalHolds
 from vigil.usecases.integrity import run_check
 from vigil.usecases.status import site_status
+from vigil.wiring import open_storage, probe_facts
 
 
 def _table(rows: list[list[str]]) -> str:

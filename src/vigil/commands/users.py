@@ -26,7 +26,7 @@ def _instant(name: str, text: str | None) -> int | None:
 
 
 def run_users(config: Config, base: Path, args: argparse.Namespace) -> int:
-    from vigil.runtime import open_accounts  # the composition root, only when a command runs
+    from vigil.wiring import open_accounts  # the composition root, only when a command runs
 
     accounts, audit, close = open_accounts(config, base)
     try:
