@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
-from notify_latency import SECRET_ENV, Arrivals, start_broker, webhook_receiver  # noqa: E402
+from notify_latency import SECRET_ENV, Arrivals, score_arrivals, start_broker, webhook_receiver  # noqa: E402
 from rule_latency import GOAL_CAMERAS, GOAL_MS, SOURCE, node_doc, now_us, percentiles, show  # noqa: E402
 
 from vigil.config.loader import parse_config  # noqa: E402
@@ -146,25 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     result["rule_events"] = bus["n"]
     result["alarms_raised"] = len(raised)
     result["window_events_without_alarm"] = sum(1 for eid in window if eid not in raised)
-    met = True
-    for name, got in (("webhook", hooks), ("mqtt", messages)):
-        if name == "mqtt" and broker is None:
-            result["mqtt_skipped"] = True
-            continue
-        with got.lock:
-            arrived = {eid: at for eid, at in got.at.items() if eid in window}
-            received = got.count
-        total = percentiles([(at - window[eid][1]) / 1000 for eid, at in arrived.items()])
-        alarm = percentiles([(at - window[eid][0]) / 1000 for eid, at in arrived.items()])
-        show(f"{name}: frame -> alarm arrived", total)
-        show(f"{name}: bus -> alarm arrived (engine, outbox, dispatcher, receiver)", alarm)
-        result[f"{name}_arrived"] = total["n"]
-        result[f"{name}_missing"] = len(window) - len(arrived)
-        result[f"{name}_received_total"] = received
-        for key in ("p50_ms", "p95_ms", "max_ms"):
-            result[f"{name}_{key}"] = total[key]
-            result[f"{name}_alarm_{key}"] = alarm[key]
-        met = met and total["p95_ms"] is not None and total["p95_ms"] < GOAL_MS and not result[f"{name}_missing"]
+    met = score_arrivals(result, window, {"webhook": hooks, "mqtt": messages if broker else None}, "alarm ", "alarm",
+                         "engine, outbox, dispatcher, receiver")  # fmt: skip
     result["pending_at_stop"] = pending
     result["p95_under_1s"] = met
     result["goal_met"] = met and n >= GOAL_CAMERAS

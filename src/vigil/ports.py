@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from vigil.domain.alarms import Alarm, AlarmHistoryEntry, Suppression
 from vigil.domain.audit import AuditAction, AuditEntry, AuditHead
 from vigil.domain.authority import AuthorityRequest, RequestState
+from vigil.domain.equipment import Document, Equipment, EquipmentHistoryEntry
 from vigil.domain.evidence import PackageRecord
 from vigil.domain.holds import LegalHold
 from vigil.domain.incidents import Incident, IncidentHistoryEntry, IncidentItem, Note, StepTick
@@ -30,6 +31,7 @@ from vigil.domain.records import (
 from vigil.domain.reports import Message
 from vigil.domain.retention import StoredSegment
 from vigil.domain.segment import Gap, GapCause, Segment, SegmentInfo
+from vigil.domain.tickets import Ticket, TicketHistoryEntry
 
 
 class Clock(Protocol):
@@ -647,3 +649,101 @@ class PlanStore(Protocol):
         """Replace the plan's file if it is still at ``revision`` (else Conflict); the new revision. The previous
         text is kept in the folder's history."""
         ...
+
+
+class EquipmentStore(Protocol):
+    """The equipment register (``vigil.storage.equipment``; ``vigil.domain.equipment``). Each change is one
+    transaction with its history entry; updates are compare-and-set on the revision."""
+
+    def get(self, equipment_id: str) -> Equipment | None: ...
+    def all(self, *, include_removed: bool = False) -> list[Equipment]: ...
+    def seed(self, equipment_id: str) -> dict[str, Any]:
+        """A camera's device values from ``vigil.yaml`` as last applied to its record."""
+        ...
+
+    def add(self, item: Equipment, entry: EquipmentHistoryEntry, seed: Mapping[str, Any] | None = None) -> Equipment:
+        """Conflict when the id is taken."""
+        ...
+
+    def update(
+        self, item: Equipment, revision: int, entry: EquipmentHistoryEntry, seed: Mapping[str, Any] | None = None
+    ) -> Equipment:
+        """Conflict unless the stored record is still at ``revision``."""
+        ...
+
+    def set_seed(self, equipment_id: str, seed: Mapping[str, Any]) -> None: ...
+    def history(self, equipment_id: str, limit: int = 500) -> list[EquipmentHistoryEntry]: ...
+    def add_document(self, document: Document, entry: EquipmentHistoryEntry) -> Document: ...
+    def documents(self, equipment_id: str, *, include_removed: bool = False) -> list[Document]: ...
+    def document(self, document_id: int) -> Document | None: ...
+    def remove_document(self, document_id: int, by: str, at_us: int, entry: EquipmentHistoryEntry) -> Document: ...
+
+
+class TicketStore(Protocol):
+    """Maintenance tickets (``vigil.storage.tickets``; ``vigil.domain.tickets``). A ticket's write is one
+    transaction with its cameras, linked fault events, history and notifications; updates are compare-and-set on the
+    revision."""
+
+    def add(
+        self,
+        ticket: Ticket,
+        history: TicketHistoryEntry,
+        event_ids: Sequence[int] = (),
+        notifications: Callable[[Ticket], Sequence[NewNotification]] | None = None,
+    ) -> Ticket: ...
+
+    def update(
+        self,
+        ticket: Ticket,
+        revision: int,
+        history: TicketHistoryEntry | Sequence[TicketHistoryEntry],
+        notifications: Sequence[NewNotification] = (),
+        event_ids: Sequence[int] = (),
+    ) -> Ticket:
+        """Conflict unless the stored ticket is still at ``revision``."""
+        ...
+
+    def set_pictures(self, ticket_id: int, good: str, fault: str) -> Ticket: ...
+    def set_note(self, ticket_id: int, note: str) -> Ticket: ...
+    def note(self, entry: TicketHistoryEntry) -> None: ...
+    def ticket(self, ticket_id: int) -> Ticket | None: ...
+    def tickets(
+        self,
+        *,
+        states: Sequence[str] | None = None,
+        camera_id: str | None = None,
+        equipment_ids: Sequence[str] | None = None,
+        kinds: Sequence[str] | None = None,
+        vendor: str | None = None,
+        assignee: str | None = None,
+        opened_from_us: int | None = None,
+        opened_until_us: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Ticket]: ...
+
+    def unverified(self) -> list[Ticket]: ...
+    def verified(self) -> list[Ticket]: ...
+    def latest(self, equipment_id: str, kind: str) -> Ticket | None: ...
+    def ticket_of_event(self, event_id: int) -> int | None: ...
+    def linked_events(self, event_ids: Sequence[int]) -> set[int]: ...
+    def event_ids(self, ticket_id: int) -> list[int]: ...
+    def history(self, ticket_id: int) -> list[TicketHistoryEntry]: ...
+    def open_cameras(self, *, assignee: str | None = None, vendor: str | None = None) -> set[str]: ...
+    def count(self, states: Sequence[str] | None = None) -> int: ...
+
+
+class MaintenanceFileStore(Protocol):
+    """Documents of the register and pictures of tickets (``vigil.storage.maintenance_files``)."""
+
+    def put_document(self, data: bytes) -> str:
+        """Keep the bytes; their SHA-256."""
+        ...
+
+    def document(self, sha256: str) -> bytes: ...
+
+    def put_picture(self, ticket_id: int, name: str, jpeg: bytes) -> str:
+        """Keep a ticket's picture; its relative path."""
+        ...
+
+    def picture(self, relpath: str) -> bytes: ...

@@ -25,7 +25,7 @@ from vigil.api.deps import ApiDeps, ClipFile
 from vigil.config.in_force import ConfigInForce
 from vigil.config.models import Config
 from vigil.domain.audit import SYSTEM_ACTOR, AuditAction
-from vigil.domain.errors import ConfigError, NotFound, StorageError
+from vigil.domain.errors import ConfigError, NotFound, StorageError, VigilError
 from vigil.domain.privacy import NO_MASKS, Masks, PictureTreatment, mask_version
 from vigil.domain.reports import StreamStopped
 from vigil.domain.segment import GapCause
@@ -47,18 +47,23 @@ from vigil.storage.accounts import SqlAccounts
 from vigil.storage.alarms import SqlAlarms
 from vigil.storage.audit_log import SqlAuditLog, audit_anchor_path
 from vigil.storage.authority_requests import SqlAuthorityRequests
+from vigil.storage.equipment import SqlEquipment
 from vigil.storage.incidents import SqlIncidents
 from vigil.storage.legal_holds import SqlLegalHolds
+from vigil.storage.maintenance_files import MaintenanceFiles
 from vigil.storage.outbox import SqlOutbox, outbox_hook
 from vigil.storage.plan_files import PlanFolder
 from vigil.storage.segment_store import LocalSegmentStore
+from vigil.storage.tickets import SqlTickets
 from vigil.storage.wall_groups import SqlWallGroups
+from vigil.ticket_pictures import RecordedPictures
 from vigil.treatments import Treatments
 from vigil.usecases.accounts import Accounts
 from vigil.usecases.alarm_desk import AlarmDesk
 from vigil.usecases.alarm_engine import AlarmEngine, AlarmSettings
 from vigil.usecases.analysis_reports import AnalysisReports
 from vigil.usecases.authority_requests import AuthorityDesk
+from vigil.usecases.equipment_register import EquipmentRegister
 from vigil.usecases.event_bus import AlarmBus, EventBus
 from vigil.usecases.incidents import IncidentDesk
 from vigil.usecases.notifications import Outbox
@@ -68,6 +73,8 @@ from vigil.usecases.recorder_reports import RecorderReports
 from vigil.usecases.recovery import RecoveryReport, recover
 from vigil.usecases.retention import RetentionSweeper
 from vigil.usecases.settings import SettingsEditor
+from vigil.usecases.ticket_desk import TicketDesk
+from vigil.usecases.ticket_engine import TicketEngine, TicketSettings
 from vigil.usecases.wall_groups import WallGroups
 from vigil.wiring import (
     Paths,
@@ -170,6 +177,36 @@ class Vigil:
         self.incidents = IncidentDesk(
             SqlIncidents(self.catalog), alarms, self.catalog, self.plans, self.audit, self.clock
         )
+        # maintenance: the register (cameras from the configuration), tickets from faults, people's acts on them
+        files = MaintenanceFiles(self.paths.maintenance)
+        self.register = EquipmentRegister(
+            SqlEquipment(self.catalog), files, self.audit, self.clock, config.maintenance.documents_max_bytes
+        )
+        self._ticket_settings: tuple[Config, TicketSettings] = (config, TicketSettings.of(config))
+        tickets = SqlTickets(self.catalog)
+        self.ticket_engine = TicketEngine(
+            tickets,
+            self.catalog,
+            self.register.graph,
+            self.clock,
+            self.ticket_settings,
+            self.outbox,
+            RecordedPictures(self.catalog, self.store, self.paths.snapshots, files),
+            self.register.names,
+        )
+        self.bus.subscribe(self.ticket_engine.on_event)
+        self.tickets = TicketDesk(
+            tickets,
+            SqlEquipment(self.catalog),
+            files,
+            self.audit,
+            self.clock,
+            self.ticket_settings,
+            self.outbox,
+            alarms,
+            self.ticket_engine,
+            self._is_user,
+        )
         self.jobs = analysis_jobs(config, self.paths.snapshots, self.detector_job)
         self.analysers = WorkerSupervisor(
             groups(self.jobs, config.analysis.cameras_per_worker),
@@ -201,6 +238,13 @@ class Vigil:
             self._alarm_settings = (config, AlarmSettings.of(config))
         return self._alarm_settings[1]
 
+    def ticket_settings(self) -> TicketSettings:
+        """The maintenance settings of the configuration in force (made again only when it changed)."""
+        config = self.config
+        if self._ticket_settings[0] is not config:
+            self._ticket_settings = (config, TicketSettings.of(config))
+        return self._ticket_settings[1]
+
     def _is_user(self, username: str) -> bool:
         return any(u.username == username for u in self.accounts.users())
 
@@ -213,6 +257,7 @@ class Vigil:
 
     def start(self) -> None:
         self.recover()
+        self.register.sync(self.config, self.config.maintenance.node_id)
         self.notifications.start()  # what a previous run left undelivered goes out at once
         self.alarm_engine.start()  # events a crash left unhandled, deadlines passed while down
         self.reports.mark_process_down(((s.camera_id, s.stream) for s in self.specs), self.clock.now_us())
@@ -221,6 +266,7 @@ class Vigil:
             left = self.analysis_reports.close_leftovers(self.clock.now_us())
         if left:
             log.info("closed %d analysis event(s) a previous run left open", left)
+        self.ticket_engine.start()  # after the leftovers closed: the faults open now are the faults still there
         if self.detector_problem:
             with self._lock:
                 self.analysis_reports.detection_off(self.clock.now_us(), self.detector_problem)
@@ -250,6 +296,7 @@ class Vigil:
         with self._lock:
             for job in self.jobs:
                 self.analysis_reports.close_all(job.camera_id, self.clock.now_us())
+        self.ticket_engine.stop()
         self.alarm_engine.stop()
         self.notifications.stop()  # what is still undelivered stays in the outbox for the next start
         self.catalog.close()
@@ -262,15 +309,17 @@ class Vigil:
         with self._lock:
             self.sweeper = RetentionSweeper(new, self.catalog, self.store, self.clock, self.holds)
             self._route_notifications(new)
+        try:
+            self.register.sync(new, new.maintenance.node_id)
+        except VigilError:
+            log.exception("the equipment register could not follow the new settings; it will at the next start")
         self.specs = stream_specs(new, self.paths.root)
         stopped = self.supervisor.update(self.specs, self.worker_sizes[0])
         if self.detector_job is None and not self.detector_problem:
             self._start_detector(new)
         self.jobs = analysis_jobs(new, self.paths.snapshots, self.detector_job)
         self.analysers.update(self.jobs, self.worker_sizes[1])
-        changed = {c.id for c in old.cameras if new.camera(c.id) != c} | {c.id for c in new.cameras} - {
-            c.id for c in old.cameras
-        }
+        changed = {c.id for c in [*old.cameras, *new.cameras] if old.camera(c.id) != new.camera(c.id)}
         for cam in old.cameras:
             now_cam = new.camera(cam.id)
             if (
@@ -342,6 +391,8 @@ class Vigil:
         with self._lock:
             recover(self.catalog, self.store, salvage_facts, probe_facts, streams)
             self.reports.mark_process_down(streams, self.clock.now_us())
+        cameras = sorted({s.camera_id for s in specs})
+        self.ticket_engine.process_restarted(f"recorder ({', '.join(cameras)})", cameras, self.clock.now_us())
 
     def _analyser_died(self, jobs: Sequence[AnalysisJob], code: int | None) -> None:
         """An analysis worker died: what its cameras had open ends now, and a gap in their analysis opens until
@@ -352,6 +403,8 @@ class Vigil:
                 now = self.clock.now_us()
                 self.analysis_reports.close_all(job.camera_id, now)
                 self.analysis_reports.analysis_down(job.camera_id, job.stream, now, code)
+        cameras = sorted({j.camera_id for j in jobs})
+        self.ticket_engine.process_restarted(f"analysis ({', '.join(cameras)})", cameras, self.clock.now_us())
 
     def _detector_died(self, jobs: Sequence[DetectorJob], code: int | None) -> None:
         """The detector died: a gap in object detection opens until it is back (motion and faults go on)."""
@@ -516,6 +569,8 @@ class Vigil:
             incidents=self.incidents,
             plans=self.plans,
             render_report=render_report,
+            tickets=self.tickets,
+            equipment=self.register,
         )
 
     def app(self) -> Any:

@@ -53,6 +53,7 @@ class Paths:
     cache: Path
     snapshots: Path  # event snapshots: <camera>/<YYYY-MM-DD>/<start_us>-<key>.jpg
     evidence: Path  # evidence packages exported through the API: <package id>.zip
+    maintenance: Path  # the register's documents and the tickets' pictures
 
     @classmethod
     def of(cls, config: Config, base: Path) -> Paths:
@@ -64,6 +65,7 @@ class Paths:
             cache=root.parent / "cache",
             snapshots=root.parent / "snapshots",
             evidence=root.parent / "evidence",
+            maintenance=root.parent / "maintenance",
         )
 
 

@@ -8,7 +8,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "vigil"
 ADAPTERS = {"analysis", "api", "media", "notify", "reports", "storage", "web", "jobs"}
-ABOVE_ADAPTERS = {"runtime", "wiring", "cli", "commands", "treatments"}
+ABOVE_ADAPTERS = {"runtime", "wiring", "cli", "commands", "treatments", "ticket_pictures"}
 STDLIB = set(sys.stdlib_module_names)
 CLOCK_READS = {("time", "time"), ("time", "time_ns"), ("datetime", "now"), ("datetime", "utcnow"), ("date", "today")}
 IO_MODULES = {"os", "io", "socket", "subprocess", "sqlite3", "time", "shutil", "tempfile", "urllib", "http"}

@@ -4,6 +4,7 @@ withdraw them; admins and auditors list them and take the report of a period (CS
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -148,9 +149,7 @@ def authority_router(api: Api) -> APIRouter:
         start_us, end_us = period(start, end)
         found = desk().in_period(start_us, end_us)
         s = summary(found, deps.clock.now_us())
-        return RequestReportOut(
-            start=start, end=end, requests=[out(r) for r in found], **{k: getattr(s, k) for k in s.__slots__}
-        )
+        return RequestReportOut(start=start, end=end, requests=[out(r) for r in found], **asdict(s))
 
     @router.get("/report.csv", summary="The requests received in a period, as CSV (audited as an export)")
     def report_file(start: str, end: str, caller: Caller = Depends(api.auth)) -> Response:

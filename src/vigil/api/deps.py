@@ -23,6 +23,7 @@ from vigil.ports import (
 from vigil.usecases.accounts import Accounts
 from vigil.usecases.alarm_desk import AlarmDesk
 from vigil.usecases.authority_requests import AuthorityDesk
+from vigil.usecases.equipment_register import EquipmentRegister
 from vigil.usecases.event_bus import AlarmBus, EventBus
 from vigil.usecases.evidence import EvidenceExporter
 from vigil.usecases.incident_report import IncidentReport
@@ -30,6 +31,7 @@ from vigil.usecases.incidents import IncidentDesk
 from vigil.usecases.notifications import Outbox
 from vigil.usecases.plans import PlanLibrary
 from vigil.usecases.settings import SettingsEditor
+from vigil.usecases.ticket_desk import TicketDesk
 from vigil.usecases.wall_groups import WallGroups
 
 
@@ -99,6 +101,8 @@ class ApiDeps:
     incidents: IncidentDesk | None = None
     plans: PlanLibrary | None = None  # the emergency plans
     render_report: ReportRenderer | None = None  # incident reports as HTML or PDF
+    tickets: TicketDesk | None = None  # maintenance tickets; None: not kept
+    equipment: EquipmentRegister | None = None  # the equipment register; None: not kept
 
     @property
     def config(self) -> Config:

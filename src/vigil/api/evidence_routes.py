@@ -91,9 +91,9 @@ def evidence_router(api: Api) -> APIRouter:
         offset = offset_of(cursor)
         rows = deps.register.packages(limit, offset) if deps.register is not None else []
         p = caller.principal
+        sites = {c.id: c.site for c in deps.config.cameras}
 
         def visible(r: PackageRecord) -> bool:
-            sites = {c.id: c.site for c in deps.config.cameras}
             return all(p.may_on(Action.EXPORT, c, sites.get(c, "")) for c in r.cameras)
 
         items = [EvidenceOut.of(r) for r in rows if visible(r)]

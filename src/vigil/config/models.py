@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from vigil.config.alarms import AlarmsConfig
+from vigil.config.maintenance import MaintenanceSettingsConfig
 from vigil.config.notifications import NotificationsConfig
 from vigil.domain.errors import ConfigError
 from vigil.domain.geometry import check_line, check_polygon
@@ -146,10 +147,23 @@ class StreamsConfig(Strict):
 
 
 class DeviceConfig(Strict):
+    """The camera's device record in the equipment register starts from these values; a value changed here later
+    is applied again, one changed in the console stays until this file changes it (ADR 0015)."""
+
     model: str | None = Field(default=None, description="Camera make and model.")
     serial: str | None = Field(default=None, description="Serial number.")
     installed: date | None = Field(default=None, description="Installation date (YYYY-MM-DD).")
     notes: str | None = Field(default=None, description="Free notes for the maintenance team.")
+    firmware: str | None = Field(default=None, description="Firmware version.")
+    vendor: str | None = Field(default=None, description="Who maintains it (their technicians see it).")
+    warranty_end: date | None = Field(default=None, description="Warranty end (YYYY-MM-DD).")
+    lens: str | None = Field(default=None, description="Lens (e.g. 2.8 mm fixed).")
+    fov_deg: float | None = Field(default=None, ge=1, le=360, description="Horizontal field of view, degrees.")
+    mount_height_m: float | None = Field(default=None, ge=0, le=500, description="Mounting height, metres.")
+    depends_on: list[str] = Field(
+        default_factory=list,
+        description="Equipment it needs, by register id, with the port after @ (e.g. sw-lobby@7, ups-1).",
+    )
 
 
 class CameraRetention(Strict):
@@ -476,6 +490,10 @@ class Config(Strict):
     alarms: AlarmsConfig = Field(
         default_factory=AlarmsConfig, description="Alarms: rules, escalation, folding, maintenance, emergency plans."
     )
+    maintenance: MaintenanceSettingsConfig = Field(
+        default_factory=MaintenanceSettingsConfig,
+        description="Maintenance tickets: when faults open them, priorities, service levels, verification.",
+    )
 
     @model_validator(mode="after")
     def _unique_and_lawful(self) -> Config:
@@ -516,6 +534,12 @@ class Config(Strict):
             unknown = sorted(set(ids) - cameras)
             if unknown:
                 raise ValueError(f"{where}: no camera with id {unknown[0]!r}")
+        unknown = sorted(set(self.maintenance.notify.channels) - set(channels))
+        if unknown:
+            known = ", ".join(channels) or "none"
+            raise ValueError(
+                f"maintenance.notify.channels: no notification channel named {unknown[0]!r} (channels: {known})"
+            )
 
     def _check_rules(self, cam: CameraConfig) -> None:
         """A rule must be able to fire: objects are detected on its camera, with the labels it watches for."""

@@ -174,6 +174,7 @@ class Suppression:
     lifted_by: str | None = None
     lifted_us: int | None = None
     lift_reason: str | None = None
+    ticket_id: int | None = None  # a maintenance window planned from this ticket
 
     def covers(self, camera_id: str | None, at_us: int) -> bool:
         if self.cameras and camera_id not in self.cameras:

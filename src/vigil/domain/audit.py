@@ -66,6 +66,8 @@ class AuditAction(StrEnum):
     ALARM_SUPPRESSION = "alarm_suppression"  # alarms of cameras suppressed (maintenance, disarmed) or the end of it
     INCIDENT = "incident"  # an incident opened, linked, noted, assigned, ticked, closed, reported on
     PLAN_CHANGE = "plan_change"  # an emergency plan written
+    EQUIPMENT = "equipment"  # the equipment register changed: a record, its links, a document, a replacement
+    TICKET = "ticket"  # a maintenance ticket opened, worked, resolved, closed or reopened by a person
 
 
 class AuditHead(NamedTuple):

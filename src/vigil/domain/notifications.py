@@ -50,6 +50,7 @@ class NotificationKind(StrEnum):
     EVENT = "event"
     CAMERA_STATUS = "camera_status"  # a camera went offline or came back (MQTT: retained)
     ALARM = "alarm"  # reserved for the alarm engine
+    TICKET = "ticket"  # a maintenance ticket opened, overdue, verified ... (MQTT: vigil/tickets)
 
 
 class Change(StrEnum):
@@ -62,7 +63,7 @@ class Change(StrEnum):
 
 SEVERITIES = ("info", "warning", "critical")
 CRITICAL_TYPES = frozenset({"storage_capacity"})
-WARNING_TYPES = frozenset({"camera_offline", "fault", "analysis", *(k.value for k in RuleKind)})
+WARNING_TYPES = frozenset({"camera_offline", "fault", "analysis", "ticket_overdue", *(k.value for k in RuleKind)})
 KNOWN_EVENT_TYPES = frozenset({"motion", "object", "camera_online", *CRITICAL_TYPES, *WARNING_TYPES})
 
 

@@ -42,6 +42,34 @@ class SegmentPlace(Protocol):
     def root(self) -> Path: ...
 
 
+class WrittenSegment(Protocol):
+    """What both segment writers know of the segment they wrote."""
+
+    place: SegmentPlace
+    start_us: int
+    codec: str
+    width: int
+    height: int
+    frames: int
+
+
+def segment_info(writer: WrittenSegment, relpath: str, end_us: int, size: int, digest: str) -> SegmentInfo:
+    """The finished segment as the recorder reports it (never ending before it starts)."""
+    return SegmentInfo(
+        camera_id=writer.place.camera_id,
+        stream=writer.place.stream,
+        path=relpath,
+        start_us=writer.start_us,
+        end_us=max(end_us, writer.start_us + 1),
+        size_bytes=size,
+        sha256=digest,
+        codec=writer.codec,
+        width=writer.width,
+        height=writer.height,
+        frame_count=writer.frames,
+    )
+
+
 class Fmp4SegmentWriter:
     """One open segment file of access units. The first one written must be a keyframe."""
 
@@ -97,19 +125,7 @@ class Fmp4SegmentWriter:
                 "camera=%s: %s holds %d bytes, %d were written", self.place.camera_id, final, size, self.size_bytes
             )
             digest = ""
-        return SegmentInfo(
-            camera_id=self.place.camera_id,
-            stream=self.place.stream,
-            path=relpath,
-            start_us=self.start_us,
-            end_us=max(end_us, self.start_us + 1),
-            size_bytes=size,
-            sha256=digest,
-            codec=self.codec,
-            width=self.width,
-            height=self.height,
-            frame_count=self.frames,
-        )
+        return segment_info(self, relpath, end_us, size, digest)
 
     def abandon(self) -> None:
         """Close after a failure; the ``.part`` file stays for recovery to salvage."""

@@ -24,7 +24,7 @@ import av
 from vigil.domain.segment import SegmentInfo
 from vigil.domain.segment_names import segment_relpath
 from vigil.durable_files import part_path, publish_part
-from vigil.media.fmp4_segment import Fmp4SegmentWriter, SegmentPlace
+from vigil.media.fmp4_segment import Fmp4SegmentWriter, SegmentPlace, segment_info
 from vigil.media.rtsp.depacketizer import AccessUnit
 from vigil.media.rtsp.source import RtspVideoSource, open_rtsp
 from vigil.media.sources import OpenedSource, open_source
@@ -114,19 +114,7 @@ class PyavSegmentWriter:
         final = self.place.root / relpath
         final.parent.mkdir(parents=True, exist_ok=True)
         size, digest = publish_part(self.part, final)
-        return SegmentInfo(
-            camera_id=self.place.camera_id,
-            stream=self.place.stream,
-            path=relpath,
-            start_us=self.start_us,
-            end_us=max(end_us, self.start_us + 1),
-            size_bytes=size,
-            sha256=digest,
-            codec=self.codec,
-            width=self.width,
-            height=self.height,
-            frame_count=self.frames,
-        )
+        return segment_info(self, relpath, end_us, size, digest)
 
     def abandon(self) -> None:
         try:

@@ -27,6 +27,8 @@ def keyframe_jpeg(url: str, display_url: str, timeout_s: float = 8.0, max_width:
                 continue
             for frame in packet.decode():
                 return _jpeg(frame.to_ndarray(format="bgr24"), max_width)
+        for frame in ctx.decode(None):  # a decoder that holds pictures back (B-pictures) gives them at the end
+            return _jpeg(frame.to_ndarray(format="bgr24"), max_width)
     except av.FFmpegError as exc:
         raise SourceError(f"{display_url}: cannot decode a picture: {exc}", GapCause.STREAM_ERROR) from None
     finally:

@@ -90,12 +90,6 @@ class WorkerSupervisor:
             workers = list(self._workers)
         return [w.process.pid for w in workers if w.process is not None and w.process.is_alive()]
 
-    @property
-    def jobs(self) -> list[Any]:
-        """Every stream job the workers run (or will run once restarted)."""
-        with self._conns_lock:
-            return [s for w in self._workers for s in w.specs]
-
     def start(self) -> None:
         self._started = True
         for worker in list(self._workers):
@@ -123,9 +117,8 @@ class WorkerSupervisor:
                         worker.retiring = not kept
                         told.append(worker)
                 added = [j for k, j in wanted.items() if k not in placed]
-                fresh = [_Worker(added[i : i + per_worker]) for i in range(0, len(added), per_worker)]
-                for worker in fresh:
-                    worker.names = _names(worker.specs)
+                chunks = [added[i : i + per_worker] for i in range(0, len(added), per_worker)]
+                fresh = [_Worker(chunk, names=_names(chunk)) for chunk in chunks]
                 self._workers.extend(fresh)
                 if not self._started:  # nothing runs yet: start() will start what is listed now
                     self._workers = [w for w in self._workers if w.specs]

@@ -72,6 +72,7 @@ EVENT_NAMES: dict[str, dict[str, str]] = {
         "fault": "Picture fault",
         "analysis": "Analysis stopped",
         "storage_capacity": "Storage below the legal minimum",
+        "ticket_overdue": "Maintenance ticket overdue",
     },
     "zh": {
         "motion": "移动侦测",
@@ -88,6 +89,7 @@ EVENT_NAMES: dict[str, dict[str, str]] = {
         "fault": "画面故障",
         "analysis": "分析中断",
         "storage_capacity": "存储不足法定保留期",
+        "ticket_overdue": "维修工单超时",
     },
 }
 

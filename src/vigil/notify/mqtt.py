@@ -40,6 +40,8 @@ def topics(prefix: str, kind: str, key: str) -> list[tuple[str, bool]]:
         return [(f"{prefix}/{key}/status", True)]
     if kind == NotificationKind.ALARM:
         return [(f"{prefix}/alarms", False)]
+    if kind == NotificationKind.TICKET:
+        return [(f"{prefix}/tickets", False)]
     return [(f"{prefix}/{kind}", False)]
 
 

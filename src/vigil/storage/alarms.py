@@ -213,6 +213,7 @@ class SqlAlarms:
             "reason": suppression.reason,
             "placed_by": suppression.placed_by,
             "placed_us": suppression.placed_us,
+            "ticket_id": suppression.ticket_id,
         }
         with self._writing() as conn:
             new = conn.execute(insert(t.alarm_suppressions).values(**values)).inserted_primary_key

@@ -415,6 +415,7 @@ alarm_suppressions = Table(
     Column("lifted_by", Text, nullable=True),
     Column("lifted_us", BigInteger, nullable=True),
     Column("lift_reason", Text, nullable=True),
+    Column("ticket_id", Integer, nullable=True),  # revision 0012: a window planned from a maintenance ticket
     Index("ix_alarm_suppressions_lifted", "lifted_us", "end_us"),
 )
 
@@ -485,4 +486,137 @@ incident_history = Table(
     Column("change", String(16), nullable=False),  # IncidentChange
     Column("detail", JSON, nullable=False),
     Index("ix_incident_history_incident", "incident_id", "id"),
+)
+
+# --- the equipment register and maintenance tickets (revision 0012) ---------------------------------------------
+equipment = Table(
+    "equipment",
+    metadata,
+    Column("id", String(64), primary_key=True),  # a camera's is its camera id
+    Column("kind", String(16), nullable=False),  # camera | node | disk | switch | port_group | power | recorder | other
+    Column("name", Text, nullable=False),
+    Column("site", Text, nullable=False),
+    Column("location", Text, nullable=False),
+    Column("model", Text, nullable=False),
+    Column("serial", Text, nullable=False),
+    Column("firmware", Text, nullable=False),
+    Column("ip", String(64), nullable=False),
+    Column("mac", String(32), nullable=False),
+    Column("vendor", Text, nullable=False),
+    Column("vendor_contact", Text, nullable=False),
+    Column("installer_contact", Text, nullable=False),
+    Column("installed", String(10), nullable=False),  # YYYY-MM-DD or ""
+    Column("warranty_end", String(10), nullable=False),
+    Column("lens", Text, nullable=False),
+    Column("fov_deg", Float, nullable=True),
+    Column("mount_height_m", Float, nullable=True),
+    Column("notes", Text, nullable=False),
+    Column("depends_on", JSON, nullable=False),  # [{"equipment_id": ..., "port": ...}]
+    Column("revision", Integer, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    Column("updated_by", Text, nullable=False),
+    Column("removed_us", BigInteger, nullable=True),
+    Column("seed", JSON, nullable=False),  # a camera's device values from vigil.yaml as last applied
+    Index("ix_equipment_kind", "kind"),
+)
+
+equipment_history = Table(
+    "equipment_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("equipment_id", String(64), nullable=False),
+    Column("at_us", BigInteger, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("change", String(24), nullable=False),  # EquipmentChange
+    Column("revision", Integer, nullable=False),
+    Column("detail", JSON, nullable=False),  # {"fields": {name: [old, new]}, ...}
+    Index("ix_equipment_history_equipment", "equipment_id", "id"),
+)
+
+equipment_documents = Table(
+    "equipment_documents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("equipment_id", String(64), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("content_type", String(64), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),  # the file: documents/<sha256>
+    Column("added_us", BigInteger, nullable=False),
+    Column("added_by", Text, nullable=False),
+    Column("removed_us", BigInteger, nullable=True),
+    Column("removed_by", Text, nullable=True),
+    Index("ix_equipment_documents_equipment", "equipment_id"),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("equipment_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # TicketKind
+    Column("title", Text, nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("state", String(16), nullable=False),  # TicketState
+    Column("source", String(16), nullable=False),
+    Column("source_ref", Text, nullable=False),
+    Column("opened_us", BigInteger, nullable=False),
+    Column("opened_by", Text, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("cameras", JSON, nullable=False),
+    Column("first_seen_us", BigInteger, nullable=True),
+    Column("last_seen_us", BigInteger, nullable=True),
+    Column("fault_cleared_us", BigInteger, nullable=True),
+    Column("respond_due_us", BigInteger, nullable=True),
+    Column("restore_due_us", BigInteger, nullable=True),
+    Column("responded_us", BigInteger, nullable=True),
+    Column("acknowledged_by", Text, nullable=False),
+    Column("assignee", String(64), nullable=False),
+    Column("vendor", Text, nullable=False),
+    Column("resolved_us", BigInteger, nullable=True),
+    Column("resolved_by", Text, nullable=False),
+    Column("verified_us", BigInteger, nullable=True),
+    Column("verify_note", Text, nullable=False),
+    Column("closed_us", BigInteger, nullable=True),
+    Column("closed_by", Text, nullable=False),
+    Column("work_done", JSON, nullable=False),
+    Column("parts", JSON, nullable=False),
+    Column("time_spent_min", Integer, nullable=False),
+    Column("vendor_ref", Text, nullable=False),
+    Column("good_picture", Text, nullable=False),
+    Column("fault_picture", Text, nullable=False),
+    Column("reopened", Integer, nullable=False),
+    Column("overdue", JSON, nullable=False),
+    Column("detail", Text, nullable=False),
+    Index("ix_tickets_state", "state", "priority", "opened_us"),
+    Index("ix_tickets_equipment", "equipment_id", "kind", "id"),
+)
+
+ticket_cameras = Table(
+    "ticket_cameras",
+    metadata,
+    Column("ticket_id", Integer, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True),
+    Column("camera_id", String(64), primary_key=True),
+    Index("ix_ticket_cameras_camera", "camera_id"),
+)
+
+ticket_events = Table(
+    "ticket_events",
+    metadata,
+    Column("ticket_id", Integer, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True),
+    Column("event_id", Integer, primary_key=True),  # the fault (or offline) events of its episodes
+    Index("ix_ticket_events_event", "event_id"),
+)
+
+ticket_history = Table(
+    "ticket_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+    Column("at_us", BigInteger, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("change", String(16), nullable=False),  # TicketChange
+    Column("detail", JSON, nullable=False),
+    Index("ix_ticket_history_ticket", "ticket_id", "id"),
 )

@@ -5,7 +5,7 @@ import { instantOfLocalInput } from "./zoned.js";
 const ACTS = ["login", "login_failed", "logout", "access_denied", "live_start", "live_stop", "playback", "snapshot_view",
   "export", "config_change", "user_change", "permission_change", "password_change", "token_change", "legal_hold",
   "custody", "authority_request", "footage_delete", "audit_view", "audit_export", "notification_retry", "alarm",
-  "alarm_suppression", "incident", "plan_change"];
+  "alarm_suppression", "incident", "plan_change", "equipment", "ticket"];
 let cursor = null;
 
 function filters() {
