@@ -138,6 +138,27 @@ def cmd_incidents(args: argparse.Namespace) -> int:
     return run_incidents(config, base, args)
 
 
+def cmd_equipment(args: argparse.Namespace) -> int:
+    from vigil.commands.maintenance import run_equipment
+
+    config, base = _config(args)
+    return run_equipment(config, base, args)
+
+
+def cmd_tickets(args: argparse.Namespace) -> int:
+    from vigil.commands.maintenance import run_tickets
+
+    config, base = _config(args)
+    return run_tickets(config, base, args)
+
+
+def cmd_availability(args: argparse.Namespace) -> int:
+    from vigil.commands.maintenance import run_availability
+
+    config, base = _config(args)
+    return run_availability(config, base, args)
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     from vigil.media.simulator import run_simulator
 
@@ -204,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     from vigil.commands.alarms import add_parsers as add_alarms
 
     add_alarms(sub, cmd_alarms, cmd_incidents)
+    from vigil.commands.maintenance import add_parsers as add_maintenance
+
+    add_maintenance(sub, cmd_equipment, cmd_tickets, cmd_availability)
     p = add("simulate", cmd_simulate, "serve every clip in a folder as an RTSP camera on 127.0.0.1")
     p.add_argument("--media", required=True, help="folder of video clips")
     p.add_argument("--port", type=int, default=8554)

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from vigil.domain.alarms import Alarm, AlarmHistoryEntry, Suppression
 from vigil.domain.audit import AuditAction, AuditEntry, AuditHead
 from vigil.domain.authority import AuthorityRequest, RequestState
+from vigil.domain.availability import GapSpan, Span
 from vigil.domain.equipment import Document, Equipment, EquipmentHistoryEntry
 from vigil.domain.evidence import PackageRecord
 from vigil.domain.holds import LegalHold
@@ -747,3 +748,25 @@ class MaintenanceFileStore(Protocol):
         ...
 
     def picture(self, relpath: str) -> bytes: ...
+
+
+class HistoryReader(Protocol):
+    """Cameras' history in bulk, for availability and the health strip (``vigil.storage.history``)."""
+
+    def first_recorded(self) -> dict[str, int]:
+        """Each camera's first recorded moment (main stream; deleted footage counts)."""
+        ...
+
+    def gaps(self, start_us: int, end_us: int, cameras: Sequence[str] | None = None) -> dict[str, list[GapSpan]]:
+        """The main streams' gaps overlapping the period, per camera, oldest first."""
+        ...
+
+    def faults(
+        self, start_us: int, end_us: int, cameras: Sequence[str] | None = None
+    ) -> dict[str, list[tuple[int, int | None]]]:
+        """The picture-fault events overlapping the period, per camera."""
+        ...
+
+    def windows(self, start_us: int, end_us: int) -> list[tuple[tuple[str, ...], Span]]:
+        """Maintenance windows placed at run time overlapping the period: (their cameras, () for all; their span)."""
+        ...

@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +25,7 @@ from vigil.api.app import create_app
 from vigil.api.deps import ApiDeps, ClipFile
 from vigil.config.in_force import ConfigInForce
 from vigil.config.models import Config
+from vigil.domain.access import Grant
 from vigil.domain.audit import SYSTEM_ACTOR, AuditAction
 from vigil.domain.errors import ConfigError, NotFound, StorageError, VigilError
 from vigil.domain.privacy import NO_MASKS, Masks, PictureTreatment, mask_version
@@ -48,6 +50,7 @@ from vigil.storage.alarms import SqlAlarms
 from vigil.storage.audit_log import SqlAuditLog, audit_anchor_path
 from vigil.storage.authority_requests import SqlAuthorityRequests
 from vigil.storage.equipment import SqlEquipment
+from vigil.storage.history import SqlHistory
 from vigil.storage.incidents import SqlIncidents
 from vigil.storage.legal_holds import SqlLegalHolds
 from vigil.storage.maintenance_files import MaintenanceFiles
@@ -63,9 +66,11 @@ from vigil.usecases.alarm_desk import AlarmDesk
 from vigil.usecases.alarm_engine import AlarmEngine, AlarmSettings
 from vigil.usecases.analysis_reports import AnalysisReports
 from vigil.usecases.authority_requests import AuthorityDesk
+from vigil.usecases.availability import AvailabilityDesk
 from vigil.usecases.equipment_register import EquipmentRegister
 from vigil.usecases.event_bus import AlarmBus, EventBus
 from vigil.usecases.incidents import IncidentDesk
+from vigil.usecases.maintenance_access import technician_grants
 from vigil.usecases.notifications import Outbox
 from vigil.usecases.plans import PlanLibrary
 from vigil.usecases.playback import clip_sources
@@ -195,6 +200,7 @@ class Vigil:
             self.register.names,
         )
         self.bus.subscribe(self.ticket_engine.on_event)
+        self.accounts.technician_grants = self._technician_grants
         self.tickets = TicketDesk(
             tickets,
             SqlEquipment(self.catalog),
@@ -207,7 +213,8 @@ class Vigil:
             self.ticket_engine,
             self._is_user,
         )
-        self.jobs = analysis_jobs(config, self.paths.snapshots, self.detector_job)
+        self._generations: dict[str, int] = {}  # cameras whose analysis was renewed (a device replaced)
+        self.jobs = self._analysis_jobs(config)
         self.analysers = WorkerSupervisor(
             groups(self.jobs, config.analysis.cameras_per_worker),
             self._analyser_died,
@@ -244,6 +251,25 @@ class Vigil:
         if self._ticket_settings[0] is not config:
             self._ticket_settings = (config, TicketSettings.of(config))
         return self._ticket_settings[1]
+
+    def _analysis_jobs(self, config: Config) -> list[AnalysisJob]:
+        jobs = analysis_jobs(config, self.paths.snapshots, self.detector_job)
+        return [replace(j, generation=self._generations.get(j.camera_id, 0)) for j in jobs]
+
+    def renew_reference(self, camera_id: str) -> None:
+        """A camera's device was replaced: its analysis starts afresh, so the fault detector's reference picture is
+        the new view (``moved`` does not fire for ever)."""
+        self._generations[camera_id] = self._generations.get(camera_id, 0) + 1
+        self.jobs = self._analysis_jobs(self.config)
+        self.analysers.update(self.jobs, self.worker_sizes[1])
+        log.info("camera=%s: device replaced; its analysis restarts with a new reference picture", camera_id)
+
+    def _technician_grants(self, username: str, vendor: str | None) -> tuple[Grant, ...]:
+        store = self.tickets.store
+        work = store.open_cameras(assignee=username, vendor=vendor)
+        cameras = {c.id for c in self.config.cameras}
+        theirs = {e.id for e in self.register.all() if vendor and e.vendor == vendor and e.id in cameras}
+        return technician_grants(username, vendor, work, theirs)
 
     def _is_user(self, username: str) -> bool:
         return any(u.username == username for u in self.accounts.users())
@@ -317,7 +343,7 @@ class Vigil:
         stopped = self.supervisor.update(self.specs, self.worker_sizes[0])
         if self.detector_job is None and not self.detector_problem:
             self._start_detector(new)
-        self.jobs = analysis_jobs(new, self.paths.snapshots, self.detector_job)
+        self.jobs = self._analysis_jobs(new)
         self.analysers.update(self.jobs, self.worker_sizes[1])
         changed = {c.id for c in [*old.cameras, *new.cameras] if old.camera(c.id) != new.camera(c.id)}
         for cam in old.cameras:
@@ -571,6 +597,10 @@ class Vigil:
             render_report=render_report,
             tickets=self.tickets,
             equipment=self.register,
+            on_replaced=self.renew_reference,
+            availability=AvailabilityDesk(
+                SqlHistory(self.catalog), lambda: self.config, self.register.graph, self.catalog, self.tickets.store
+            ),
         )
 
     def app(self) -> Any:

@@ -27,16 +27,22 @@ from vigil.storage.accounts import SqlAccounts
 from vigil.storage.alarms import SqlAlarms
 from vigil.storage.audit_log import SqlAuditLog, audit_anchor_path
 from vigil.storage.catalog import SqlCatalog, sqlite_url
+from vigil.storage.equipment import SqlEquipment
 from vigil.storage.evidence_package import StagedPackage
+from vigil.storage.history import SqlHistory
 from vigil.storage.incidents import SqlIncidents
 from vigil.storage.legal_holds import SqlEvidenceRegister, SqlLegalHolds
+from vigil.storage.maintenance_files import MaintenanceFiles
 from vigil.storage.outbox import SqlOutbox
 from vigil.storage.plan_files import PlanFolder
 from vigil.storage.segment_store import LocalSegmentStore
 from vigil.storage.site_key import SiteKey, site_key_path
+from vigil.storage.tickets import SqlTickets
 from vigil.treatments import Treatments
 from vigil.usecases.accounts import Accounts
 from vigil.usecases.alarm_desk import AlarmDesk
+from vigil.usecases.availability import AvailabilityDesk
+from vigil.usecases.equipment_register import EquipmentRegister
 from vigil.usecases.event_bus import EventBus, EventPublished
 from vigil.usecases.evidence import EvidenceExporter, EvidenceTools
 from vigil.usecases.incident_report import IncidentReport
@@ -44,6 +50,8 @@ from vigil.usecases.incidents import IncidentDesk
 from vigil.usecases.legal_holds import HoldClerk
 from vigil.usecases.notifications import Outbox
 from vigil.usecases.plans import PlanLibrary
+from vigil.usecases.ticket_desk import TicketDesk
+from vigil.usecases.ticket_engine import TicketSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,3 +361,38 @@ def camera_analysis_for(job: AnalysisJob, link: DetectionLink | None) -> CameraA
         report_objects=job.report_objects,
         model_input=job.model_input,
     )
+
+
+@dataclass(frozen=True)
+class MaintenanceTools:
+    register: EquipmentRegister
+    tickets: TicketDesk
+    availability: AvailabilityDesk
+    close: Callable[[], None]
+
+
+def open_maintenance(config: Config, base_dir: Path) -> MaintenanceTools:
+    """The register, the ticket desk and availability alone, for ``vigil equipment``, ``vigil tickets`` and
+    ``vigil availability`` (a running node sends what they enqueue within a second, and verifies what they resolve)."""
+    outbox, catalog, paths = open_outbox(config, base_dir)
+    clock = outbox.clock
+    audit = SqlAuditLog(catalog, audit_anchor_path(paths.catalog_url, paths.root))
+    files = MaintenanceFiles(paths.maintenance)
+    register = EquipmentRegister(SqlEquipment(catalog), files, audit, clock, config.maintenance.documents_max_bytes)
+    register.sync(config, config.maintenance.node_id)
+    settings = TicketSettings.of(config)
+    users = SqlAccounts(catalog)
+    store = SqlTickets(catalog)
+    desk = TicketDesk(
+        store,
+        SqlEquipment(catalog),
+        files,
+        audit,
+        clock,
+        lambda: settings,
+        outbox,
+        SqlAlarms(catalog),
+        known_user=lambda name: users.user(name) is not None,
+    )
+    availability = AvailabilityDesk(SqlHistory(catalog), lambda: config, register.graph, catalog, store)
+    return MaintenanceTools(register, desk, availability, catalog.close)

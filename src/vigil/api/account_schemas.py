@@ -107,6 +107,9 @@ class UserOut(BaseModel):
     must_change_password: bool
     created: str
     grants: list[GrantOut]
+    vendor: str = Field(default="", description="A vendor's account: that vendor's equipment and tickets only")
+    access_from_us: int | None = Field(default=None, description="The account may be used from ...")
+    access_until_us: int | None = Field(default=None, description="... until")
 
     @classmethod
     def of(cls, u: UserRecord, grants: Sequence[Grant | GrantRecord]) -> UserOut:
@@ -119,6 +122,9 @@ class UserOut(BaseModel):
             must_change_password=u.must_change_password,
             created=iso_from_us(u.created_us),
             grants=[GrantOut.of(g) for g in grants],
+            vendor=u.vendor,
+            access_from_us=u.access_from_us,
+            access_until_us=u.access_until_us,
         )
 
 
@@ -128,9 +134,18 @@ class UserIn(Strict):
     password: str | None = Field(default=None, max_length=1024, description="Omit to have one made up")
 
 
+class VendorAccess(Strict):
+    vendor: str = Field(default="", max_length=200, description="The vendor; empty: the site's own account")
+    access_from: str | None = Field(default=None, description="ISO 8601: usable from (none: at once)")
+    access_until: str | None = Field(default=None, description="ISO 8601: usable until (none: no end)")
+
+
 class UserPatch(Strict):
     role: str | None = None
     disabled: bool | None = None
+    vendor_access: VendorAccess | None = Field(
+        default=None, description="Make the account a vendor's, usable in a window (technicians of a contractor)"
+    )
 
 
 class NewPasswordOut(BaseModel):

@@ -69,6 +69,13 @@ def admin_router(api: Api) -> APIRouter:
         if body.role is not None:
             accounts.set_role(username, body.role)
             record(caller, AuditAction.PERMISSION_CHANGE, {"user": username, "role": body.role})
+        if body.vendor_access is not None:
+            v = body.vendor_access
+            start = instant("access_from", v.access_from) if v.access_from else None
+            until = instant("access_until", v.access_until) if v.access_until else None
+            accounts.set_vendor(username, v.vendor, start, until)
+            detail = {"user": username, "vendor": v.vendor, "access_from_us": start, "access_until_us": until}
+            record(caller, AuditAction.PERMISSION_CHANGE, detail)
         if body.disabled is not None:
             accounts.set_disabled(username, body.disabled)
             change = "disabled" if body.disabled else "enabled"

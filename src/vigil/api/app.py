@@ -16,9 +16,11 @@ from vigil.api.admin_routes import admin_router
 from vigil.api.alarm_routes import alarm_router
 from vigil.api.auth import Authenticator
 from vigil.api.authority_routes import authority_router
+from vigil.api.availability_routes import availability_router
 from vigil.api.camera_routes import camera_router
 from vigil.api.context import Api
 from vigil.api.deps import ApiDeps
+from vigil.api.equipment_routes import equipment_router
 from vigil.api.errors import install_error_handlers
 from vigil.api.event_routes import event_router
 from vigil.api.evidence_routes import evidence_router
@@ -28,6 +30,7 @@ from vigil.api.notification_routes import notification_router
 from vigil.api.pages import WEB, page_router
 from vigil.api.session_routes import session_router
 from vigil.api.settings_routes import settings_router
+from vigil.api.ticket_routes import ticket_router
 from vigil.api.wall_routes import wall_router
 from vigil.domain.errors import ErrorKind
 from vigil.usecases.footage_access import FootageGate
@@ -134,6 +137,7 @@ def create_app(deps: ApiDeps) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     routers = (session_router, camera_router, event_router, live_router, wall_router, admin_router)
     more = (settings_router, evidence_router, authority_router, notification_router, alarm_router, incident_router)
-    for router in (*routers, *more, page_router):
+    upkeep = (ticket_router, equipment_router, availability_router)
+    for router in (*routers, *more, *upkeep, page_router):
         app.include_router(router(api))
     return app

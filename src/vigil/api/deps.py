@@ -23,6 +23,7 @@ from vigil.ports import (
 from vigil.usecases.accounts import Accounts
 from vigil.usecases.alarm_desk import AlarmDesk
 from vigil.usecases.authority_requests import AuthorityDesk
+from vigil.usecases.availability import AvailabilityDesk
 from vigil.usecases.equipment_register import EquipmentRegister
 from vigil.usecases.event_bus import AlarmBus, EventBus
 from vigil.usecases.evidence import EvidenceExporter
@@ -103,6 +104,8 @@ class ApiDeps:
     render_report: ReportRenderer | None = None  # incident reports as HTML or PDF
     tickets: TicketDesk | None = None  # maintenance tickets; None: not kept
     equipment: EquipmentRegister | None = None  # the equipment register; None: not kept
+    availability: AvailabilityDesk | None = None  # availability and health strips; None: not computed
+    on_replaced: Callable[[str], None] | None = None  # a camera's device was replaced: renew its fault reference
 
     @property
     def config(self) -> Config:

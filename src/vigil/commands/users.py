@@ -38,6 +38,8 @@ def run_users(config: Config, base: Path, args: argparse.Namespace) -> int:
                 detail["all"] = bool(args.all)
             elif args.users_command in ("add", "role"):
                 detail["role"] = args.role
+            elif args.users_command == "vendor":
+                detail |= {"vendor": args.vendor, "since": args.since, "until": args.until}
             elif args.users_command == "token":
                 detail["token_name"] = args.name
             audit.append(SystemClock().now_us(), SYSTEM_ACTOR, CHANGES[args.users_command], client="cli", detail=detail)
@@ -56,6 +58,7 @@ CHANGES = {
     "enable": AuditAction.USER_CHANGE,
     "reset-password": AuditAction.PASSWORD_CHANGE,
     "token": AuditAction.TOKEN_CHANGE,
+    "vendor": AuditAction.PERMISSION_CHANGE,
 }
 
 
@@ -107,6 +110,10 @@ def _run(accounts: Accounts, config: Config, args: argparse.Namespace) -> int:
         accounts.set_disabled(args.username, action == "disable")
         print(f"{args.username} {action}d")
         return 0
+    if action == "vendor":
+        accounts.set_vendor(args.username, args.vendor, _instant("from", args.since), _instant("until", args.until))
+        print(f"{args.username} is " + (f"an account of {args.vendor}" if args.vendor else "the site's own account"))
+        return 0
     if action == "reset-password":
         print(f"one-time password for {args.username} (change it at first login):")
         print(accounts.reset_password(args.username))
@@ -118,6 +125,9 @@ def _run(accounts: Accounts, config: Config, args: argparse.Namespace) -> int:
     raise InvalidRequest(f"unknown users command {action!r}")
 
 
+ROLES = ["admin", "operator", "viewer", "auditor", "technician"]
+
+
 def add_parser(sub: Any, func: Callable[[argparse.Namespace], int]) -> None:
     p = sub.add_parser("users", help="manage users, roles, grants and API tokens", description=__doc__)
     p.set_defaults(func=func)
@@ -125,7 +135,7 @@ def add_parser(sub: Any, func: Callable[[argparse.Namespace], int]) -> None:
     users.add_parser("list", help="users with their roles and grants")
     q = users.add_parser("add", help="create a user with a one-time password")
     q.add_argument("username")
-    q.add_argument("--role", required=True, choices=["admin", "operator", "viewer", "auditor"])
+    q.add_argument("--role", required=True, choices=ROLES)
     q = users.add_parser("grant", help="open cameras to a user (and, optionally, a stretch of history)")
     q.add_argument("username")
     q.add_argument("--camera", help="one camera id")
@@ -138,7 +148,14 @@ def add_parser(sub: Any, func: Callable[[argparse.Namespace], int]) -> None:
     q.add_argument("username")
     q = users.add_parser("role", help="change a user's role (their sessions end)")
     q.add_argument("username")
-    q.add_argument("role", choices=["admin", "operator", "viewer", "auditor"])
+    q.add_argument("role", choices=ROLES)
+    q = users.add_parser(
+        "vendor", help="make a user a vendor's account, usable in a window (technicians of a contractor)"
+    )
+    q.add_argument("username")
+    q.add_argument("--vendor", required=True, help="the vendor's name (as in the register); '' for the site's own")
+    q.add_argument("--from", dest="since", help="usable from (ISO 8601)")
+    q.add_argument("--until", help="usable until (ISO 8601)")
     for name, text in (("disable", "stop a user from logging in"), ("enable", "let a disabled user log in again")):
         q = users.add_parser(name, help=text)
         q.add_argument("username")

@@ -9,7 +9,11 @@ or every camera). A grant may bound the history it opens: playback and export of
 - **admin**: everything, including users, permissions, settings.
 - **operator**: live, playback, events, export, health on granted cameras.
 - **viewer**: live and health on granted cameras.
-- **auditor**: the audit log and reports; no video unless a grant adds it.
+- **auditor**: the audit log and reports (and the maintenance records, read only); no video unless a grant adds it.
+- **technician**: camera health, the equipment register, tickets and inspections; live pictures only of the cameras
+  of the open tickets given to them (or to their vendor), with privacy masks burned in, and never an export. A
+  *vendor account* (a user with ``vendor`` set) sees only that vendor's equipment and tickets, and only within its
+  access window.
 
 ``view_unmasked`` is the one camera action no role but admin has: without it, a camera's privacy masks are burned
 into every picture the person receives (live, playback, clips, snapshots, exports). A grant's extra actions give it
@@ -28,6 +32,7 @@ class Role(StrEnum):
     OPERATOR = "operator"
     VIEWER = "viewer"
     AUDITOR = "auditor"
+    TECHNICIAN = "technician"
 
 
 class Action(StrEnum):
@@ -40,6 +45,7 @@ class Action(StrEnum):
     REPORTS = "reports"
     ADMIN = "admin"  # users, permissions, settings
     VIEW_UNMASKED = "view_unmasked"  # see footage without the camera's privacy masks (admins; others by a grant)
+    MAINTENANCE = "maintenance"  # the equipment register, tickets and inspections: open, work, resolve
 
 
 CAMERA_ACTIONS = frozenset(
@@ -49,9 +55,15 @@ HISTORY_ACTIONS = frozenset({Action.PLAYBACK, Action.EXPORT})
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
-    Role.OPERATOR: frozenset({Action.LIVE, Action.PLAYBACK, Action.EVENTS, Action.EXPORT, Action.HEALTH}),
+    Role.OPERATOR: frozenset(
+        {Action.LIVE, Action.PLAYBACK, Action.EVENTS, Action.EXPORT, Action.HEALTH, Action.MAINTENANCE}
+    ),
     Role.VIEWER: frozenset({Action.LIVE, Action.HEALTH}),
     Role.AUDITOR: frozenset({Action.AUDIT, Action.REPORTS, Action.HEALTH}),
+    Role.TECHNICIAN: frozenset({Action.HEALTH, Action.MAINTENANCE}),
+}
+NEVER: dict[Role, frozenset[Action]] = {  # what no grant can give a role
+    Role.TECHNICIAN: frozenset({Action.EXPORT, Action.VIEW_UNMASKED, Action.PLAYBACK, Action.AUDIT, Action.ADMIN}),
 }
 
 
@@ -87,18 +99,21 @@ class Principal:
     grants: tuple[Grant, ...] = ()
     must_change_password: bool = False
     via_token: bool = False  # an API token rather than a browser session (no CSRF check)
+    vendor: str | None = None  # a vendor's account: only that vendor's equipment and tickets
 
     def may(self, action: Action) -> bool:
         """May they do this kind of thing at all (somewhere)?"""
         if self.role is Role.ADMIN or action in ROLE_ACTIONS[self.role]:
             return True
+        if action in NEVER.get(self.role, frozenset()):
+            return False
         return any(action in g.actions for g in self.grants)
 
     def may_on(self, action: Action, camera_id: str, site: str, history: tuple[int, int] | None = None) -> bool:
         """May they do ``action`` on this camera (and, for playback and export, over ``history``)?"""
         if self.role is Role.ADMIN:
             return True
-        if action not in CAMERA_ACTIONS:
+        if action not in CAMERA_ACTIONS or action in NEVER.get(self.role, frozenset()):
             return False
         for grant in self.grants:
             if not grant.covers(camera_id, site):

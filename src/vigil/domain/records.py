@@ -118,6 +118,9 @@ class UserRecord:
     disabled: bool = False
     display_name: str = ""
     language: str = "en"  # the console's language: en or zh
+    vendor: str = ""  # a vendor's account: sees that vendor's equipment and tickets only
+    access_from_us: int | None = None  # the account may be used from ...
+    access_until_us: int | None = None  # ... until (a vendor's visit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -431,6 +431,7 @@ def seen_again(ticket: Ticket, onset_us: int, now_us: int) -> Ticket:
     """The fault is present (again) while the ticket is being worked: it is not cleared."""
     return replace(
         ticket,
+        first_seen_us=ticket.first_seen_us if ticket.first_seen_us is not None else onset_us,
         last_seen_us=max(ticket.last_seen_us or 0, now_us),
         fault_cleared_us=None,
         revision=ticket.revision + 1,

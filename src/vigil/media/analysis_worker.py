@@ -62,6 +62,7 @@ class AnalysisJob:
     model_input: tuple[int, int] = (416, 416)
     rules: tuple[Rule, ...] = ()
     report_objects: bool = True
+    generation: int = 0  # a new value restarts the camera's analysis afresh (its device replaced: a new reference)
 
 
 AnalyserFactory = Callable[[AnalysisJob, DetectionLink | None], FrameAnalyser]

@@ -16,7 +16,17 @@ from vigil.domain.records import GrantRecord, SessionRecord, TokenRecord, UserRe
 from vigil.storage import schema as t
 from vigil.storage.catalog import SqlCatalog
 
-USER_FIELDS = {"role", "password_hash", "must_change_password", "disabled", "display_name", "language"}
+USER_FIELDS = {
+    "role",
+    "password_hash",
+    "must_change_password",
+    "disabled",
+    "display_name",
+    "language",
+    "vendor",
+    "access_from_us",
+    "access_until_us",
+}
 
 
 def _user(row: RowMapping) -> UserRecord:
@@ -29,6 +39,9 @@ def _user(row: RowMapping) -> UserRecord:
         disabled=bool(row["disabled"]),
         display_name=row["display_name"],
         language=row["language"],
+        vendor=row["vendor"] or "",
+        access_from_us=row["access_from_us"],
+        access_until_us=row["access_until_us"],
     )
 
 
@@ -58,6 +71,9 @@ class SqlAccounts:
                     disabled=user.disabled,
                     display_name=user.display_name,
                     language=user.language,
+                    vendor=user.vendor,
+                    access_from_us=user.access_from_us,
+                    access_until_us=user.access_until_us,
                 )
             )
 

@@ -134,6 +134,9 @@ users = Table(
     Column("disabled", Boolean, nullable=False, default=False),
     Column("display_name", Text, nullable=False, default=""),
     Column("language", String(8), nullable=False, default="en"),
+    Column("vendor", Text, nullable=False, server_default=""),  # revision 0013
+    Column("access_from_us", BigInteger, nullable=True),
+    Column("access_until_us", BigInteger, nullable=True),
 )
 
 grants = Table(

@@ -126,12 +126,15 @@ class SqlTickets:
         return self._set(ticket_id, good_picture=good, fault_picture=fault)
 
     def set_note(self, ticket_id: int, note: str) -> Ticket:
-        """What Vigil says of the verification under way (a new revision; no history entry)."""
-        return self._set(ticket_id, verify_note=note)
+        """What Vigil says of the verification under way: not a change anybody must see before acting (the revision
+        stays; no history entry)."""
+        return self._set(ticket_id, bump=False, verify_note=note)
 
-    def _set(self, ticket_id: int, **values: Any) -> Ticket:
+    def _set(self, ticket_id: int, bump: bool = True, **values: Any) -> Ticket:
+        if bump:
+            values["revision"] = _t.revision + 1
         with self._catalog._write() as conn:
-            done = conn.execute(update(t.tickets).where(_t.id == ticket_id).values(revision=_t.revision + 1, **values))
+            done = conn.execute(update(t.tickets).where(_t.id == ticket_id).values(**values))
             if not done.rowcount:
                 raise NotFound(f"no ticket with id {ticket_id}")
             return _ticket(conn.execute(select(t.tickets).where(_t.id == ticket_id)).mappings().one())

@@ -7,6 +7,9 @@
   never promoted, so session fixation fails) and a CSRF token; only the SHA-256 of each is stored. Sessions end
   at ``session_ttl_s`` or at logout; a password change ends all of the user's sessions.
 - **API tokens** for integrations, stored hashed like sessions, named, revocable.
+- **Vendor accounts** (``vendor`` set) work only within their access window (a visit): outside it the login, the
+  session and the API token are refused. A technician's principal gets live view of the cameras of their open
+  tickets as grants made afresh at every request (``work_orders``), so the access ends with the ticket.
 - **Throttle**: ``max_failures`` failed logins for one user name (from any address) within ``window_s`` lock
   that name for ``lock_s``; a success resets it. The message never says whether the user exists.
 """
@@ -16,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from vigil.domain.access import Grant, Principal, Role, parse_actions, parse_role
@@ -27,6 +30,7 @@ from vigil.ports import AccountStore, Clock, PasswordHasher
 MIN_PASSWORD = 10
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 BAD_LOGIN = "wrong user name or password"
+OUTSIDE_WINDOW = "this account may not be used now (outside its access window; ask the site's administrator)"
 LANGUAGES = ("en", "zh")
 
 
@@ -65,6 +69,9 @@ class Accounts:
         self._max_failures, self._window_us, self._lock_us = max_failures, int(window_s * 1e6), int(lock_s * 1e6)
         self._failures: dict[str, _Failures] = {}
         self._dummy: str | None = None  # a hash of a random password, verified against for unknown names
+        # a technician's grants, made afresh at every request from their open tickets and their vendor's equipment:
+        # (user name, vendor or None) -> grants (the runtime sets it; ``usecases.maintenance_access``)
+        self.technician_grants: Callable[[str, str | None], tuple[Grant, ...]] | None = None
 
     # --- users -------------------------------------------------------------------------------------
     def ensure_admin(self) -> str | None:
@@ -147,6 +154,26 @@ class Accounts:
             ],
         )
 
+    def set_vendor(
+        self, username: str, vendor: str, access_from_us: int | None = None, access_until_us: int | None = None
+    ) -> None:
+        """Make a user a vendor's account (``vendor`` "" makes it the site's own again), usable only from
+        ``access_from_us`` until ``access_until_us`` when given (a visit); their sessions end."""
+        self._require(username)
+        name = vendor.strip()
+        if len(name) > 200:
+            raise InvalidRequest("vendor: at most 200 characters")
+        if access_from_us is not None and access_until_us is not None and access_until_us <= access_from_us:
+            raise InvalidRequest("access_until: must be after access_from")
+        self._store.update_user(username, vendor=name, access_from_us=access_from_us, access_until_us=access_until_us)
+        self._store.remove_sessions(username)
+
+    def _in_window(self, user: UserRecord) -> bool:
+        now = self._clock.now_us()
+        if user.access_from_us is not None and now < user.access_from_us:
+            return False
+        return user.access_until_us is None or now < user.access_until_us
+
     def principal(self, username: str, *, via_token: bool = False) -> Principal:
         user = self._require(username)
         grants = tuple(
@@ -159,7 +186,11 @@ class Accounts:
             )
             for g in self._store.grants(username)
         )
-        return Principal(user.username, Role(user.role), grants, user.must_change_password, via_token)
+        role = Role(user.role)
+        vendor = user.vendor or None
+        if role is Role.TECHNICIAN and self.technician_grants is not None:
+            grants += self.technician_grants(user.username, vendor)
+        return Principal(user.username, role, grants, user.must_change_password, via_token, vendor)
 
     def change_password(self, username: str, old: str, new: str) -> None:
         user = self._require(username)
@@ -191,6 +222,8 @@ class Accounts:
         # verify even for an unknown user, so that timing does not tell who exists
         hashed = user.password_hash if user is not None else self._dummy_hash()
         ok = self._hasher.verify(hashed, password) and user is not None and not user.disabled
+        if ok and user is not None and not self._in_window(user):
+            raise Unauthenticated(OUTSIDE_WINDOW)
         if not ok:
             failures.times = [t for t in failures.times if now - t < self._window_us] + [now]
             if len(failures.times) >= self._max_failures:
@@ -213,6 +246,8 @@ class Accounts:
         user = self._store.user(record.username)
         if user is None or user.disabled:
             raise Unauthenticated("not logged in (or the session has ended)")
+        if not self._in_window(user):
+            raise Unauthenticated(OUTSIDE_WINDOW)
         return self.principal(user.username), record
 
     def logout(self, token: str) -> None:
@@ -232,6 +267,8 @@ class Accounts:
         user = self._store.user(record.username) if record is not None else None
         if record is None or user is None or user.disabled:
             raise Unauthenticated("unknown or revoked API token")
+        if not self._in_window(user):
+            raise Unauthenticated(OUTSIDE_WINDOW)
         return self.principal(user.username, via_token=True)
 
     def revoke_token(self, token: str) -> None:

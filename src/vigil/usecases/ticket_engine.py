@@ -489,7 +489,10 @@ class TicketEngine:
     ) -> Ticket | None:
         own = self._own_fault(ticket, open_faults)
         current = ticket
-        if ticket.kind in FAULT_KINDS or ticket.kind is TicketKind.RESTART_LOOP:
+        seen = (
+            ticket.first_seen_us is not None
+        )  # Vigil saw this fault (a ticket opened by hand may name one it did not)
+        if seen and (ticket.kind in FAULT_KINDS or ticket.kind is TicketKind.RESTART_LOOP):
             if own.present and ticket.fault_cleared_us is not None:
                 current = self._store(current, seen_again(current, now, now), TicketChange.SEEN_AGAIN, {}, s)
             elif not own.present and ticket.fault_cleared_us is None:

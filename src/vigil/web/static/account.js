@@ -1,6 +1,6 @@
 import { $, api, page, t } from "./common.js";
 
-const roles = { admin: t("Administrator"), operator: t("Operator"), viewer: t("Viewer"), auditor: t("Auditor") };
+const roles = { admin: t("Administrator"), operator: t("Operator"), viewer: t("Viewer"), auditor: t("Auditor"), technician: t("Technician") };
 $("role-line").textContent = t("%(user)s · role: %(role)s", { user: page.user, role: roles[page.role] || page.role });
 
 $("password-form").addEventListener("submit", async (ev) => {

@@ -2,7 +2,7 @@
 import { $, api, el, page, t } from "./common.js";
 import { instantOfLocalInput, localInputOf } from "./zoned.js";
 
-const roles = { admin: t("Administrator"), operator: t("Operator"), viewer: t("Viewer"), auditor: t("Auditor") };
+const roles = { admin: t("Administrator"), operator: t("Operator"), viewer: t("Viewer"), auditor: t("Auditor"), technician: t("Technician") };
 let editing = null;
 
 function result(id, text, bad = false) { $(id).textContent = text; $(id).className = bad ? "error" : ""; }
