@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Vigil needs on a fresh Debian 12 machine: Debian packages (GStreamer RTSP server for simulated
-# cameras, FFmpeg CLI as a benchmark baseline, Chromium for the console's browser tests, Mosquitto as the MQTT
-# broker the notification tests start on a free port), then a virtual environment at .venv with Vigil and its dev tools.
+# cameras, FFmpeg CLI as a benchmark baseline, Chromium for the console's browser tests with a Chinese font for its
+# screenshots, Mosquitto as the MQTT broker the notification tests start on a free port, smartmontools for the disk
+# health checks), then a virtual environment at .venv with Vigil and its dev tools.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES=(
   python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp gstreamer1.0-plugins-base
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
-  ffmpeg chromium mosquitto
+  ffmpeg chromium mosquitto fonts-wqy-zenhei smartmontools
 )
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

@@ -749,6 +749,12 @@ class MaintenanceFileStore(Protocol):
 
     def picture(self, relpath: str) -> bytes: ...
 
+    def put_reference(self, camera_id: str, jpeg: bytes) -> None:
+        """Keep the old view of a camera whose device was replaced."""
+        ...
+
+    def reference(self, camera_id: str) -> bytes | None: ...
+
 
 class HistoryReader(Protocol):
     """Cameras' history in bulk, for availability and the health strip (``vigil.storage.history``)."""

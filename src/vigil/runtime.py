@@ -21,8 +21,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from vigil.analysis.detector import load_detector
+from vigil.analysis.view_match import match_views
 from vigil.api.app import create_app
-from vigil.api.deps import ApiDeps, ClipFile
+from vigil.api.deps import ApiDeps, ClipFile, ViewReport
 from vigil.config.in_force import ConfigInForce
 from vigil.config.models import Config
 from vigil.domain.access import Grant
@@ -31,6 +32,7 @@ from vigil.domain.errors import ConfigError, NotFound, StorageError, VigilError
 from vigil.domain.privacy import NO_MASKS, Masks, PictureTreatment, mask_version
 from vigil.domain.reports import StreamStopped
 from vigil.domain.segment import GapCause
+from vigil.domain.view_match import moved_shapes
 from vigil.media.analysis_worker import AnalysisJob, analysis_worker_main
 from vigil.media.clip import ClipPart
 from vigil.media.detector_process import DetectorJob, detector_main
@@ -183,7 +185,8 @@ class Vigil:
             SqlIncidents(self.catalog), alarms, self.catalog, self.plans, self.audit, self.clock
         )
         # maintenance: the register (cameras from the configuration), tickets from faults, people's acts on them
-        files = MaintenanceFiles(self.paths.maintenance)
+        files = self.maintenance_files = MaintenanceFiles(self.paths.maintenance)
+        self.pictures = RecordedPictures(self.catalog, self.store, self.paths.snapshots, files)
         self.register = EquipmentRegister(
             SqlEquipment(self.catalog), files, self.audit, self.clock, config.maintenance.documents_max_bytes
         )
@@ -196,7 +199,7 @@ class Vigil:
             self.clock,
             self.ticket_settings,
             self.outbox,
-            RecordedPictures(self.catalog, self.store, self.paths.snapshots, files),
+            self.pictures,
             self.register.names,
         )
         self.bus.subscribe(self.ticket_engine.on_event)
@@ -256,13 +259,45 @@ class Vigil:
         jobs = analysis_jobs(config, self.paths.snapshots, self.detector_job)
         return [replace(j, generation=self._generations.get(j.camera_id, 0)) for j in jobs]
 
-    def renew_reference(self, camera_id: str) -> None:
-        """A camera's device was replaced: its analysis starts afresh, so the fault detector's reference picture is
-        the new view (``moved`` does not fire for ever)."""
+    def renew_reference(self, camera_id: str, ticket_id: int | None = None) -> None:
+        """A camera's device was replaced: its old view is kept to compare the new one with (the ticket's last good
+        picture, else its last picture recorded before its latest outage), and its analysis starts afresh, so the
+        fault detector's reference picture is the new view (``moved`` does not fire for ever)."""
+        try:
+            old = self._old_view(camera_id, ticket_id)
+            if old is not None:
+                self.maintenance_files.put_reference(camera_id, old)
+        except (OSError, VigilError):
+            log.warning("camera=%s: its old view could not be kept for the view match", camera_id, exc_info=True)
         self._generations[camera_id] = self._generations.get(camera_id, 0) + 1
         self.jobs = self._analysis_jobs(self.config)
         self.analysers.update(self.jobs, self.worker_sizes[1])
         log.info("camera=%s: device replaced; its analysis restarts with a new reference picture", camera_id)
+
+    def _old_view(self, camera_id: str, ticket_id: int | None) -> bytes | None:
+        if ticket_id is not None:
+            ticket = self.tickets.store.ticket(ticket_id)
+            if ticket is not None and ticket.good_picture:
+                return self.maintenance_files.picture(ticket.good_picture)
+        outages = self.catalog.events(camera_id=camera_id, types=["camera_offline"], limit=1)
+        before = outages[0].start_us if outages else self.clock.now_us()
+        return self.pictures.good(camera_id, before, 0)
+
+    def view_match(self, camera_id: str) -> ViewReport:
+        """The camera's picture now against its old view, and its shapes moved by the measured transform."""
+        old = self.maintenance_files.reference(camera_id)
+        if old is None:
+            raise NotFound(f"camera {camera_id!r} has no old view to compare with (replace its device first)")
+        match = match_views(old, self._picture(camera_id))
+        revision = ""
+        if self.settings is not None:
+            doc = self.settings.camera(camera_id)
+            camera, revision = doc.camera, doc.revision
+        else:
+            cam = self.config.camera(camera_id)
+            camera = cam.model_dump(mode="json") if cam is not None else {}
+        proposed = moved_shapes(camera, match.matrix) if match.matched else {}
+        return ViewReport(match, proposed, revision)
 
     def _technician_grants(self, username: str, vendor: str | None) -> tuple[Grant, ...]:
         store = self.tickets.store
@@ -598,6 +633,7 @@ class Vigil:
             tickets=self.tickets,
             equipment=self.register,
             on_replaced=self.renew_reference,
+            view_match=self.view_match,
             availability=AvailabilityDesk(
                 SqlHistory(self.catalog), lambda: self.config, self.register.graph, self.catalog, self.tickets.store
             ),

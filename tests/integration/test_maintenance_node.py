@@ -22,12 +22,13 @@ import numpy as np
 import pytest
 
 from support.media import SHARED_DATA, requires_shared_data
-from support.node import node_config, wait_for
+from support.node import logged_in, node_config, wait_for
 from support.receivers import Mosquitto, MqttWatcher
 from vigil.config.loader import parse_config
 from vigil.domain.equipment import Equipment, EquipmentKind
 from vigil.domain.tickets import TicketState
 from vigil.media.simulator import RtspSimulator
+from vigil.media.transcode import ensure_h264
 from vigil.runtime import Vigil
 
 FAST = {
@@ -178,3 +179,65 @@ def test_a_covered_camera_opens_a_picture_fault_ticket_with_both_pictures(tmp_pa
     finally:
         node.stop()
         simulator.stop()
+
+
+@pytest.fixture(scope="module")
+def plaza_views(tmp_path_factory) -> tuple[Path, Path]:
+    """PETS09-S2L1 as H.264, and the same scene as a camera mounted a little differently would see it: the picture
+    cropped to 90% from 8% of the width and 2% of the height, scaled back (shifted and zoomed 1.11 times)."""
+    folder = tmp_path_factory.mktemp("plaza")
+    original = ensure_h264(SHARED_DATA / "pets09-s2l1" / "vtest.avi", folder, always=True, gop_s=1.0)
+    shifted = folder / "shifted.mp4"
+    cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(original)]
+    cmd += [
+        "-vf",
+        "crop=iw*0.9:ih*0.9:iw*0.08:ih*0.02,scale=768:576",
+        "-c:v",
+        "libx264",
+        "-g",
+        "10",
+        "-an",
+        str(shifted),
+    ]
+    subprocess.run(cmd, check=True)
+    return original, shifted
+
+
+@requires_shared_data
+def test_a_replacement_with_the_same_scene_shifted_reports_the_shift(tmp_path, plaza_views):
+    original, shifted = plaza_views
+    old = RtspSimulator({"plaza": original}, log_path=tmp_path / "rtsp-old.log")
+    old.start()
+    zone = {"name": "Fountain", "points": [[0.4, 0.4], [0.6, 0.4], [0.6, 0.6], [0.4, 0.6]]}
+    config, _ = node_config(tmp_path, {"plaza": old.url("plaza")}, maintenance=FAST)
+    doc = config.model_dump(mode="json", exclude_none=True)
+    doc["cameras"][0]["analysis"] = {"zones": [zone]}
+    node = Vigil(parse_config(doc), tmp_path)
+    node.start()
+    new = RtspSimulator({"plaza": shifted}, port=0, log_path=tmp_path / "rtsp-new.log")
+    try:
+        wait_for(lambda: len(node.catalog.segments("plaza", "main")) >= 3, timeout=40, what="3 segments")
+        old.stop()  # the old camera is taken down
+        [ticket] = wait_for(lambda: tickets(node), timeout=20, what="the outage's ticket")
+        wait_for(lambda: node.tickets.ticket(ticket.id).good_picture, timeout=10, what="its last good picture")
+        new = RtspSimulator({"plaza": shifted}, port=old.port, log_path=tmp_path / "rtsp-new.log")
+        new.start()  # the new device, on the same address, aimed a little differently
+        before = len(node.catalog.segments("plaza", "main"))
+        wait_for(lambda: len(node.catalog.segments("plaza", "main")) >= before + 2, timeout=40, what="new recording")
+        admin = logged_in(node.app(), node.accounts)
+        body = {"device": {"model": "Axis P1455-LE", "serial": "ACCC8E0001"}, "reason": "lens cracked",
+                "ticket_id": ticket.id}  # fmt: skip
+        assert admin.post("/api/v1/cameras/plaza/replace", json=body).status_code == 200
+        m = admin.get("/api/v1/cameras/plaza/view-match").json()
+        assert m["verdict"] == "adjust", m
+        assert abs(m["shift_x"] + 0.033) < 0.01 and abs(m["shift_y"] - 0.033) < 0.01, m
+        assert abs(m["zoom"] - 1.111) < 0.02 and abs(m["rotation_deg"]) < 0.5, m
+        [moved_zone] = m["proposed"]["zones"]
+        assert moved_zone["name"] == "Fountain" and abs(moved_zone["points"][0][0] - (0.4 - 0.08) / 0.9) < 0.01
+        history = node.register.history("plaza")
+        assert history[0].change == "replaced" and history[0].detail["ticket"] == ticket.id
+        assert admin.get("/api/v1/cameras/plaza/old-view.jpg").content[:3] == b"\xff\xd8\xff"
+    finally:
+        node.stop()
+        old.stop()
+        new.stop()

@@ -145,7 +145,7 @@ def site(tmp_path: Path):
     ):
         catalog.add_event("fault", T0 + a, kind, camera_id="gate", end_us=T0 + b, data={"fault": kind})
     catalog.add_event(
-        "fault", T0 + 13 * HOUR, "low", camera_id="gate", end_us=T0 + 14 * HOUR, data={"fault": "low_fps"}
+        "stream_fault", T0 + 13 * HOUR, "low", camera_id="gate", end_us=T0 + 14 * HOUR, data={"fault": "low_fps"}
     )
     # yard: down 01:30-02:30 on Tuesday 1 December (half in the recurring window) and a settings restart of 30 s
     catalog.open_gap("yard", "main", T0 + 90 * 60 * S, GapCause.TIMEOUT)

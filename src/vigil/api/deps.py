@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from vigil.config.in_force import ConfigInForce
 from vigil.config.models import Config
 from vigil.domain.privacy import NO_MASKS, Masks
+from vigil.domain.view_match import ViewMatch
 from vigil.ports import (
     AuditLog,
     Catalog,
@@ -34,6 +35,16 @@ from vigil.usecases.plans import PlanLibrary
 from vigil.usecases.settings import SettingsEditor
 from vigil.usecases.ticket_desk import TicketDesk
 from vigil.usecases.wall_groups import WallGroups
+
+
+@dataclass(frozen=True, slots=True)
+class ViewReport:
+    """A replaced camera's view against its old one, with its zones, lines and masks moved by the measured transform
+    (as ``cameras[]`` keys of vigil.yaml) for the admin to accept."""
+
+    match: ViewMatch
+    proposed: dict[str, Any]
+    settings_revision: str  # the vigil.yaml revision the proposal was made from ("" without a settings file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +116,9 @@ class ApiDeps:
     tickets: TicketDesk | None = None  # maintenance tickets; None: not kept
     equipment: EquipmentRegister | None = None  # the equipment register; None: not kept
     availability: AvailabilityDesk | None = None  # availability and health strips; None: not computed
-    on_replaced: Callable[[str], None] | None = None  # a camera's device was replaced: renew its fault reference
+    # a camera's device was replaced (camera, ticket): keep its old view, renew the fault detector's reference
+    on_replaced: Callable[[str, int | None], None] | None = None
+    view_match: Callable[[str], ViewReport] | None = None  # the new view against the old one, and shapes moved
 
     @property
     def config(self) -> Config:

@@ -5,6 +5,7 @@ as CSV. Who sees which record: ``usecases.maintenance_access``."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from typing import Annotated
@@ -23,9 +24,11 @@ from vigil.api.maintenance_schemas import (
     EquipmentPatchIn,
     ReplaceIn,
     TicketOut,
+    ViewMatchOut,
 )
 from vigil.api.schemas import Page
 from vigil.domain.access import Action
+from vigil.domain.audit import AuditAction
 from vigil.domain.equipment import Equipment, EquipmentKind, downstream, upstream
 from vigil.domain.errors import Forbidden, InvalidRequest, NotFound
 from vigil.usecases.equipment_register import EquipmentRegister, with_values
@@ -279,8 +282,59 @@ def equipment_router(api: Api) -> APIRouter:
             client=caller.client,
         )
         if deps.on_replaced is not None:
-            deps.on_replaced(camera_id)
+            deps.on_replaced(camera_id, body.ticket_id)
         status, counts = statuses()
         return out(stored, status, counts)
+
+    @router.get(
+        "/cameras/{camera_id}/view-match",
+        response_model=ViewMatchOut,
+        summary="A replaced camera's view against its old one: shift, rotation, zoom, overlap, shapes moved",
+    )
+    async def view_match(camera_id: str, caller: Caller = Depends(api.auth)) -> ViewMatchOut:
+        worker(caller, f"compare the view of camera {camera_id}")
+        api.gate.camera(caller.principal, Action.HEALTH, camera_id, caller.client)
+        if deps.view_match is None:
+            raise NotFound("this node does not compare views")
+        report = await asyncio.to_thread(deps.view_match, camera_id)
+        m = report.match
+        return ViewMatchOut(
+            verdict=m.verdict,
+            matched=m.matched,
+            inliers=m.inliers,
+            shift_x=m.shift_x,
+            shift_y=m.shift_y,
+            rotation_deg=m.rotation_deg,
+            zoom=m.zoom,
+            overlap=m.overlap,
+            reason=m.reason,
+            proposed=report.proposed,
+            settings_revision=report.settings_revision,
+        )
+
+    @router.get(
+        "/cameras/{camera_id}/old-view.jpg",
+        summary="A replaced camera's old view, the picture the new one is compared with (masks filled in as usual)",
+        responses={200: {"content": {"image/jpeg": {}}}},
+    )
+    async def old_view(camera_id: str, caller: Caller = Depends(api.auth)) -> Response:
+        cam = api.gate.camera(caller.principal, Action.LIVE, camera_id, caller.client)
+        files = register().files
+        data = await asyncio.to_thread(files.reference, camera_id)
+        if data is None:
+            raise NotFound(f"camera {camera_id!r} has no old view (its device was not replaced)")
+        masks = api.gate.masks(caller.principal, cam)
+        if masks:
+            if deps.mask_picture is None:
+                raise Forbidden("this node cannot burn privacy masks into pictures")
+            data = await asyncio.to_thread(deps.mask_picture, data, masks)
+        api.gate.witness(
+            caller.principal,
+            AuditAction.SNAPSHOT_VIEW,
+            caller.client,
+            camera_id=camera_id,
+            detail={"what": "old view", "masked": bool(masks)},
+        )
+        return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
     return router

@@ -23,6 +23,7 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 WEB = Path(__file__).resolve().parent.parent / "web"
+PAGES_MODULE = Path(__file__).resolve().parent / "pages.py"
 LOCALE_DIR = WEB / "locale"
 DOMAIN = "messages"
 LANGUAGES = {"en": "English", "zh": "简体中文"}
@@ -69,6 +70,7 @@ def source_files() -> Iterator[tuple[Path, str]]:
         yield path, "jinja2.ext:babel_extract"
     for path in sorted((WEB / "static").glob("*.js")):
         yield path, "javascript"
+    yield PAGES_MODULE, "python"  # the navigation's labels, marked N_("...")
 
 
 _SCRIPT_CALL = re.compile(r"""\bt\(\s*("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""")
@@ -90,12 +92,12 @@ def extract_messages() -> dict[str, list[str]]:
     """Every message id in the console's sources, with where it is used (``file:line``)."""
     found: dict[str, list[str]] = {}
     for path, method in source_files():
-        where = str(path.relative_to(WEB))
+        where = str(path.relative_to(WEB)) if path.is_relative_to(WEB) else f"api/{path.name}"
         if method == "javascript":
             for lineno, msgid in script_strings(path):
                 found.setdefault(msgid, []).append(f"{where}:{lineno}")
             continue
-        keywords = {"_": None, "gettext": None, "ngettext": (1, 2)}
+        keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
         for lineno, message, _comments, _context in extract_from_file(
             method, str(path), keywords=keywords, options={"extensions": "jinja2.ext.i18n"}
         ):

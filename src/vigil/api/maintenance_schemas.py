@@ -382,3 +382,20 @@ class StripOut(BaseModel):
     start_us: int
     end_us: int
     pieces: list[StripPieceOut]
+
+
+class ViewMatchOut(BaseModel):
+    verdict: str = Field(description="restored (the view is as it was), adjust, or no_match (not the same scene)")
+    matched: bool
+    inliers: int = Field(description="Features of the old view found again, agreeing on one movement")
+    shift_x: float = Field(description="Where the old view's centre is now, as a share of the width (+: right)")
+    shift_y: float = Field(description="... of the height (+: down)")
+    rotation_deg: float = Field(description="+: the scene turned clockwise in the picture")
+    zoom: float = Field(description="> 1: the scene looks bigger")
+    overlap: float = Field(description="Share of the old view still in the picture")
+    reason: str
+    proposed: dict[str, Any] = Field(
+        description="The camera's zones, lines, motion mask and privacy masks moved by the measured transform, as "
+        "keys of cameras[] in vigil.yaml (accept them through PUT /api/v1/settings/cameras/{id})"
+    )
+    settings_revision: str

@@ -34,25 +34,36 @@ PAGES: tuple[tuple[str, str, Needs], ...] = (
     ("/incidents", "incidents.html", Action.EVENTS),
     ("/plans", "plans.html", Action.ADMIN),
     ("/health", "health.html", Action.HEALTH),
+    ("/equipment", "equipment.html", (Action.MAINTENANCE, Action.REPORTS)),
+    ("/maintenance", "maintenance.html", (Action.MAINTENANCE, Action.REPORTS)),
     ("/audit", "audit.html", Action.AUDIT),
     ("/users", "users.html", Action.ADMIN),
     ("/settings", "settings.html", Action.ADMIN),
     ("/evidence", "evidence.html", (Action.EXPORT, Action.AUDIT)),
     ("/account", "account.html", None),
 )
+
+
+def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
+    """Marks a message for the catalogs (``tools/i18n.py``); translated where it is shown."""
+    return message
+
+
 # (path, message id, what the user needs to see it in the navigation)
 NAV: tuple[tuple[str, str, Needs], ...] = (
-    ("/", "Live", Action.LIVE),
-    ("/playback", "Playback", Action.PLAYBACK),
-    ("/events", "Events", Action.EVENTS),
-    ("/alarms", "Alarms", Action.EVENTS),
-    ("/incidents", "Incidents", Action.EVENTS),
-    ("/plans", "Plans", Action.ADMIN),
-    ("/health", "Health", Action.HEALTH),
-    ("/audit", "Audit log", Action.AUDIT),
-    ("/users", "Users", Action.ADMIN),
-    ("/evidence", "Evidence", (Action.EXPORT, Action.AUDIT)),
-    ("/settings", "Settings", Action.ADMIN),
+    ("/", N_("Live"), Action.LIVE),
+    ("/playback", N_("Playback"), Action.PLAYBACK),
+    ("/events", N_("Events"), Action.EVENTS),
+    ("/alarms", N_("Alarms"), Action.EVENTS),
+    ("/incidents", N_("Incidents"), Action.EVENTS),
+    ("/plans", N_("Plans"), Action.ADMIN),
+    ("/health", N_("Health"), Action.HEALTH),
+    ("/equipment", N_("Equipment"), (Action.MAINTENANCE, Action.REPORTS)),
+    ("/maintenance", N_("Maintenance"), (Action.MAINTENANCE, Action.REPORTS)),
+    ("/audit", N_("Audit log"), Action.AUDIT),
+    ("/users", N_("Users"), Action.ADMIN),
+    ("/evidence", N_("Evidence"), (Action.EXPORT, Action.AUDIT)),
+    ("/settings", N_("Settings"), Action.ADMIN),
 )
 
 
@@ -130,6 +141,10 @@ def page_router(api: Api) -> APIRouter:
         if caller.principal.must_change_password and template != "account.html":
             return RedirectResponse("/account", status_code=303)
         if not allows(caller.principal, action):
+            if request.url.path == "/":  # the home page: the first page of the navigation they may open
+                first = next((path for path, _, needs in NAV if allows(caller.principal, needs)), None)
+                if first is not None and first != "/":
+                    return RedirectResponse(first, status_code=303)
             api.gate.refused(caller.principal, f"page {request.url.path}", caller.client)
             return render(request, "refused.html", caller, status_code=403)
         return render(request, template, caller, **context)

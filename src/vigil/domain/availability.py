@@ -162,8 +162,21 @@ def availability(h: CameraHistory, start_us: int, end_us: int) -> Availability:
     planned = intersection(down, planned_cover)
     faults = merged(clipped(((a, b if b is not None else end_us) for a, b in h.faults), begin, end_us))
     faulty = difference(faults, down)
-    outages = sum(1 for s in down if total(intersection([s], planned)) < s[1] - s[0])
+    outages = _outages(down, planned)
     return Availability(end_us - begin, total(down), total(planned), total(faulty), outages)
+
+
+def _outages(down: Sequence[Span], planned: Sequence[Span]) -> int:
+    """How many of the ``down`` spans are not wholly covered by ``planned`` (pieces of them, sorted)."""
+    count, j = 0, 0
+    for a, b in down:
+        covered = 0
+        while j < len(planned) and planned[j][1] <= b:
+            if planned[j][0] >= a:
+                covered += planned[j][1] - planned[j][0]
+            j += 1
+        count += covered < b - a
+    return count
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,16 +226,28 @@ def buckets(start_us: int, end_us: int, by: str, timezone: str) -> list[Bucket]:
 
 def series(histories: Sequence[CameraHistory], start_us: int, end_us: int, by: str | None, timezone: str) -> Series:
     """The cameras' summed figures over the period and, with ``by``, per bucket."""
+    return summed([one_series(h, start_us, end_us, by, timezone) for h in histories], start_us, end_us, by, timezone)
+
+
+def one_series(h: CameraHistory, start_us: int, end_us: int, by: str | None, timezone: str) -> Series:
+    out = Series(availability(h, start_us, end_us))
+    if by:
+        out.buckets = [(b, availability(h, b.start_us, b.end_us)) for b in buckets(start_us, end_us, by, timezone)]
+    return out
+
+
+def summed(parts: Sequence[Series], start_us: int, end_us: int, by: str | None, timezone: str) -> Series:
+    """Several cameras' series added up (their buckets are the same)."""
     whole = Availability()
-    for h in histories:
-        whole = whole + availability(h, start_us, end_us)
+    for p in parts:
+        whole = whole + p.whole
     out = Series(whole)
     if by:
-        for bucket in buckets(start_us, end_us, by, timezone):
-            part = Availability()
-            for h in histories:
-                part = part + availability(h, bucket.start_us, bucket.end_us)
-            out.buckets.append((bucket, part))
+        for k, bucket in enumerate(buckets(start_us, end_us, by, timezone)):
+            total_ = Availability()
+            for p in parts:
+                total_ = total_ + p.buckets[k][1]
+            out.buckets.append((bucket, total_))
     return out
 
 

@@ -63,7 +63,9 @@ class Change(StrEnum):
 
 SEVERITIES = ("info", "warning", "critical")
 CRITICAL_TYPES = frozenset({"storage_capacity"})
-WARNING_TYPES = frozenset({"camera_offline", "fault", "analysis", "ticket_overdue", *(k.value for k in RuleKind)})
+WARNING_TYPES = frozenset(
+    {"camera_offline", "fault", "analysis", "stream_fault", "ticket_overdue", *(k.value for k in RuleKind)}
+)
 KNOWN_EVENT_TYPES = frozenset({"motion", "object", "camera_online", *CRITICAL_TYPES, *WARNING_TYPES})
 
 

@@ -73,6 +73,7 @@ EVENT_NAMES: dict[str, dict[str, str]] = {
         "analysis": "Analysis stopped",
         "storage_capacity": "Storage below the legal minimum",
         "ticket_overdue": "Maintenance ticket overdue",
+        "stream_fault": "Frame rate or bitrate low",
     },
     "zh": {
         "motion": "移动侦测",
@@ -90,6 +91,7 @@ EVENT_NAMES: dict[str, dict[str, str]] = {
         "analysis": "分析中断",
         "storage_capacity": "存储不足法定保留期",
         "ticket_overdue": "维修工单超时",
+        "stream_fault": "帧率或码率过低",
     },
 }
 

@@ -54,6 +54,23 @@ class MaintenanceFiles:
         self._write(self.root / relpath, jpeg)
         return relpath
 
+    def put_reference(self, camera_id: str, jpeg: bytes) -> None:
+        """Keep the old view of a camera whose device was replaced (what the new one is compared with)."""
+        self._write(self._reference_path(camera_id), jpeg)
+
+    def reference(self, camera_id: str) -> bytes | None:
+        try:
+            return self._reference_path(camera_id).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageError(f"cannot read the reference picture: {exc.strerror or exc}") from exc
+
+    def _reference_path(self, camera_id: str) -> Path:
+        if not re.match(r"^[a-z0-9][a-z0-9_-]{0,62}$", camera_id):
+            raise InvalidRequest(f"not a camera id: {camera_id!r}")
+        return self.root / "references" / f"{camera_id}.jpg"
+
     def picture(self, relpath: str) -> bytes:
         if not _RELPATH.match(relpath):
             raise NotFound("no such picture")

@@ -18,8 +18,9 @@ from vigil.domain.availability import (
     clipped,
     difference,
     merged,
+    one_series,
     recurring,
-    series,
+    summed,
 )
 from vigil.domain.equipment import Graph, downstream
 from vigil.domain.errors import InvalidRequest, NotFound
@@ -78,7 +79,7 @@ class AvailabilityDesk:
                 out.append(StripPiece("gap", max(a, start_us), min(b, end_us), g.cause))
         if self.catalog is not None:
             for e in self.catalog.events(
-                camera_id=camera_id, types=["fault"], start_us=start_us, end_us=end_us, limit=5000
+                camera_id=camera_id, types=["fault", "stream_fault"], start_us=start_us, end_us=end_us, limit=5000
             ):
                 stop = e.end_us if e.end_us is not None else end_us
                 out.append(
@@ -151,12 +152,10 @@ class AvailabilityDesk:
             subject = f"camera:{chosen[0]}" if len(chosen) == 1 else "cameras"
         histories = self.histories(chosen, start_us, end_us)
         tz = config.site.timezone
-        out = [Figures(subject, tuple(chosen), series(histories, start_us, end_us, by, tz))]
+        parts = [one_series(h, start_us, end_us, by, tz) for h in histories]
+        out = [Figures(subject, tuple(chosen), summed(parts, start_us, end_us, by, tz))]
         if each and len(chosen) > 1:
-            out += [
-                Figures(f"camera:{h.camera_id}", (h.camera_id,), series([h], start_us, end_us, by, tz))
-                for h in histories
-            ]
+            out += [Figures(f"camera:{h.camera_id}", (h.camera_id,), p) for h, p in zip(histories, parts, strict=True)]
         return out
 
 

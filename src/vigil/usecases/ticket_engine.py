@@ -41,6 +41,7 @@ from vigil.domain.records import EventRecord
 from vigil.domain.tickets import (
     FAULT_KINDS,
     PICTURE_KINDS,
+    STREAM_KINDS,
     FaultState,
     Outage,
     ServiceLevel,
@@ -72,7 +73,9 @@ from vigil.usecases.event_bus import EventPublished
 from vigil.usecases.notifications import Outbox
 
 log = logging.getLogger(__name__)
-OFFLINE_EVENT, FAULT_EVENT, OVERDUE_EVENT = "camera_offline", "fault", "ticket_overdue"
+OFFLINE_EVENT, FAULT_EVENT, STREAM_EVENT = "camera_offline", "fault", "stream_fault"
+OVERDUE_EVENT = "ticket_overdue"
+FAULT_TYPES = [OFFLINE_EVENT, FAULT_EVENT, STREAM_EVENT]
 NORMS_EVERY_US = 10_000_000  # frame rate and bitrate are compared with their normal every 10 s
 BASELINE_EVERY_US = 600_000_000  # ... whose normal is computed again every 10 minutes
 US = 1_000_000
@@ -224,7 +227,7 @@ class TicketEngine:
     # --- the bus and the runtime tell it things ------------------------------------------------------------------
     def on_event(self, published: EventPublished) -> None:
         """The bus subscriber: a fault or an outage began or ended: look now (never blocks the publisher)."""
-        if published.record.type in (OFFLINE_EVENT, FAULT_EVENT, "camera_online"):
+        if published.record.type in (*FAULT_TYPES, "camera_online"):
             self._wake.set()
 
     def process_restarted(self, process: str, cameras: Sequence[str], at_us: int) -> None:
@@ -281,7 +284,7 @@ class TicketEngine:
     def _faults(self, s: TicketSettings) -> list[Fault]:
         """The faults present now, per camera (or node) and kind."""
         found: dict[tuple[str, TicketKind], Fault] = {}
-        for e in self.catalog.open_events([OFFLINE_EVENT, FAULT_EVENT]):
+        for e in self.catalog.open_events(FAULT_TYPES):
             kind, equipment, cameras = self._kind_of(e, s)
             if kind is None or equipment is None:
                 continue
@@ -453,7 +456,7 @@ class TicketEngine:
 
     def _healthy_after(self, camera: str, before_us: int) -> int:
         """When the camera's last fault (or outage) before ``before_us`` ended: its picture was good since."""
-        found = self.catalog.events(camera_id=camera, types=[OFFLINE_EVENT, FAULT_EVENT], end_us=before_us, limit=50)
+        found = self.catalog.events(camera_id=camera, types=FAULT_TYPES, end_us=before_us, limit=50)
         ends = [e.end_us for e in found if e.end_us is not None and e.end_us <= before_us]
         return max(ends, default=0)
 
@@ -479,7 +482,7 @@ class TicketEngine:
 
     def _open_by_camera(self) -> dict[str, list[EventRecord]]:
         out: dict[str, list[EventRecord]] = {}
-        for e in self.catalog.open_events([OFFLINE_EVENT, FAULT_EVENT]):
+        for e in self.catalog.open_events(FAULT_TYPES):
             if e.camera_id is not None:
                 out.setdefault(e.camera_id, []).append(e)
         return out
@@ -554,7 +557,7 @@ class TicketEngine:
         return FaultState(False, since or None)
 
     def _last_end(self, cameras: Iterable[str], kind: TicketKind) -> int | None:
-        types = [OFFLINE_EVENT] if kind is TicketKind.OFFLINE else [FAULT_EVENT]
+        types = [OFFLINE_EVENT if kind is TicketKind.OFFLINE else STREAM_EVENT if kind in STREAM_KINDS else FAULT_EVENT]
         best: int | None = None
         for camera in cameras:
             for e in self.catalog.events(camera_id=camera, types=types, limit=50):
@@ -616,7 +619,7 @@ class TicketEngine:
                         f"{normal:.1f} {unit} (below {100 * s.low_ratio:.0f}%)"
                     )
                     data = {"fault": kind.value, "key": f"fault:{kind.value}", "value": value, "normal": normal}
-                    self._low[key] = self.catalog.add_event(FAULT_EVENT, now, text, camera_id=camera, data=data)
+                    self._low[key] = self.catalog.add_event(STREAM_EVENT, now, text, camera_id=camera, data=data)
                 elif not low and key in self._low and (row is None or row.connected):
                     self.catalog.end_event(self._low.pop(key), now)
 
@@ -646,6 +649,9 @@ class TicketEngine:
 
     # --- the thread ------------------------------------------------------------------------------------------------
     def start(self) -> None:
+        now = self.clock.now_us()
+        for e in self.catalog.open_events([STREAM_EVENT]):  # this engine's own, left open by a previous run
+            self.catalog.end_event(e.id, max(now, e.start_us), f"{e.description} (closed at Vigil's restart)")
         try:
             self.tick()
         except VigilError:
@@ -692,4 +698,4 @@ def _snapshot(e: EventRecord) -> str:
 def _is_kind(e: EventRecord, kind: TicketKind) -> bool:
     if kind is TicketKind.OFFLINE:
         return e.type == OFFLINE_EVENT
-    return e.type == FAULT_EVENT and e.data.get("fault") == kind.value
+    return e.type in (FAULT_EVENT, STREAM_EVENT) and e.data.get("fault") == kind.value

@@ -3,6 +3,7 @@
 // Recorded video is streamed from the chosen moment (recorded.js); a download is one MP4 clip of 10 minutes.
 import { $, api, askReason, el, page, t, formatUs, formatTimeUs } from "./common.js";
 import { playRecorded, seekTo } from "./recorded.js";
+import { drawStrip } from "./strip.js";
 import { dateOf, instantOf, timeOf } from "./zoned.js";
 
 const WINDOW_MS = 10 * 60 * 1000; // a download covers 10 minutes from the chosen moment
@@ -42,6 +43,21 @@ async function loadTimelines() {
     } catch (err) { timelines[id] = { error: err.message, spans: [], gaps: [], events: [] }; }
   }));
   drawTimelines();
+  drawStrips(start);
+}
+
+async function drawStrips(start) {
+  // each chosen camera's health strip for the day (faults, maintenance, tickets), for those who may see health
+  const strips = await Promise.all(chosen().map(async (id) => {
+    const box = el("div", { className: "strips" });
+    box.dataset.camera = id;
+    try {
+      drawStrip(box, await api(`/api/v1/cameras/${encodeURIComponent(id)}/health-strip?start=${start * 1000}&end=${(start + DAY_MS) * 1000}`));
+    } catch (err) { return null; }
+    const cam = cameras.find((c) => c.id === id);
+    return el("details", {}, el("summary", { className: "muted small", textContent: t("Health of %(camera)s", { camera: cam ? cam.name : id }) }), box);
+  }));
+  $("health-strips").replaceChildren(...strips.filter(Boolean));
 }
 
 function drawTimelines() {
