@@ -13,10 +13,12 @@ from vigil.domain.alarms import Alarm, AlarmHistoryEntry, Suppression
 from vigil.domain.audit import AuditAction, AuditEntry, AuditHead
 from vigil.domain.authority import AuthorityRequest, RequestState
 from vigil.domain.availability import GapSpan, Span
+from vigil.domain.disk_health import DiskReport
 from vigil.domain.equipment import Document, Equipment, EquipmentHistoryEntry
 from vigil.domain.evidence import PackageRecord
 from vigil.domain.holds import LegalHold
 from vigil.domain.incidents import Incident, IncidentHistoryEntry, IncidentItem, Note, StepTick
+from vigil.domain.inspections import Inspection, InspectionState
 from vigil.domain.notifications import Attempt, NewNotification, Notification
 from vigil.domain.privacy import Masks, PictureTreatment
 from vigil.domain.records import (
@@ -749,6 +751,10 @@ class MaintenanceFileStore(Protocol):
 
     def picture(self, relpath: str) -> bytes: ...
 
+    def put_inspection_picture(self, inspection_id: int, jpeg: bytes) -> str:
+        """Keep the camera's picture taken when an inspection was done; its relative path."""
+        ...
+
     def put_reference(self, camera_id: str, jpeg: bytes) -> None:
         """Keep the old view of a camera whose device was replaced."""
         ...
@@ -776,3 +782,23 @@ class HistoryReader(Protocol):
     def windows(self, start_us: int, end_us: int) -> list[tuple[tuple[str, ...], Span]]:
         """Maintenance windows placed at run time overlapping the period: (their cameras, () for all; their span)."""
         ...
+
+
+class DiskProbe(Protocol):
+    """The health of the disk a folder is on (``vigil.storage.smart``)."""
+
+    def probe(self, path: Path) -> DiskReport: ...
+
+
+class InspectionStore(Protocol):
+    """Routine inspections (``vigil.storage.inspections``; ``vigil.domain.inspections``)."""
+
+    def add(self, inspection: Inspection) -> Inspection: ...
+
+    def update(self, inspection: Inspection, expected: InspectionState) -> Inspection:
+        """Conflict unless the stored one is still in state ``expected``."""
+        ...
+
+    def get(self, inspection_id: int) -> Inspection | None: ...
+    def latest(self, name: str, camera_id: str) -> Inspection | None: ...
+    def list(self, state: str | None = None, camera_id: str | None = None, limit: int = 500) -> list[Inspection]: ...

@@ -54,11 +54,13 @@ from vigil.storage.authority_requests import SqlAuthorityRequests
 from vigil.storage.equipment import SqlEquipment
 from vigil.storage.history import SqlHistory
 from vigil.storage.incidents import SqlIncidents
+from vigil.storage.inspections import SqlInspections
 from vigil.storage.legal_holds import SqlLegalHolds
 from vigil.storage.maintenance_files import MaintenanceFiles
 from vigil.storage.outbox import SqlOutbox, outbox_hook
 from vigil.storage.plan_files import PlanFolder
 from vigil.storage.segment_store import LocalSegmentStore
+from vigil.storage.smart import SmartctlProbe
 from vigil.storage.tickets import SqlTickets
 from vigil.storage.wall_groups import SqlWallGroups
 from vigil.ticket_pictures import RecordedPictures
@@ -69,9 +71,11 @@ from vigil.usecases.alarm_engine import AlarmEngine, AlarmSettings
 from vigil.usecases.analysis_reports import AnalysisReports
 from vigil.usecases.authority_requests import AuthorityDesk
 from vigil.usecases.availability import AvailabilityDesk
+from vigil.usecases.disk_watch import DiskWatch
 from vigil.usecases.equipment_register import EquipmentRegister
 from vigil.usecases.event_bus import AlarmBus, EventBus
 from vigil.usecases.incidents import IncidentDesk
+from vigil.usecases.inspections import InspectionClerk
 from vigil.usecases.maintenance_access import technician_grants
 from vigil.usecases.notifications import Outbox
 from vigil.usecases.plans import PlanLibrary
@@ -203,6 +207,16 @@ class Vigil:
             self.register.names,
         )
         self.bus.subscribe(self.ticket_engine.on_event)
+        disks = config.maintenance.disks
+        self.disk_watch = DiskWatch(
+            SmartctlProbe(disks.smartctl) if disks.smart else None,
+            self.catalog,
+            SqlHistory(self.catalog),
+            self.register,
+            self.clock,
+            self.paths.root,
+            config.maintenance.node_id,
+        )
         self.accounts.technician_grants = self._technician_grants
         self.tickets = TicketDesk(
             tickets,
@@ -215,6 +229,9 @@ class Vigil:
             alarms,
             self.ticket_engine,
             self._is_user,
+        )
+        self.inspections = InspectionClerk(
+            SqlInspections(self.catalog), self.tickets, files, self.audit, self.clock, lambda: self.config
         )
         self._generations: dict[str, int] = {}  # cameras whose analysis was renewed (a device replaced)
         self.jobs = self._analysis_jobs(config)
@@ -327,6 +344,7 @@ class Vigil:
             left = self.analysis_reports.close_leftovers(self.clock.now_us())
         if left:
             log.info("closed %d analysis event(s) a previous run left open", left)
+        self._check_disk()  # before the ticket engine's first look: a disk problem of the last run is still one
         self.ticket_engine.start()  # after the leftovers closed: the faults open now are the faults still there
         if self.detector_problem:
             with self._lock:
@@ -337,6 +355,8 @@ class Vigil:
             (self._drain, "report-drain"),
             (self._drain_analysis, "analysis-drain"),
             (self._sweep_loop, "retention"),
+            (self._disk_loop, "disk-watch"),
+            (self._inspection_loop, "inspections"),
         ]
         if self.settings is not None:
             loops.append((self._watch_config, "config-watch"))
@@ -520,6 +540,26 @@ class Vigil:
             if self._stop.wait(self.config.storage.sweep_interval_s):
                 return
 
+    def _check_disk(self) -> None:
+        try:
+            self.disk_watch.check()
+        except Exception:
+            log.exception("the disk check failed; trying again later")
+
+    def _inspection_loop(self) -> None:
+        """Inspections fall due and go overdue on their own: look at once, then every minute."""
+        while True:
+            try:
+                self.inspections.tick()
+            except Exception:
+                log.exception("the inspections could not be brought up to date; trying again")
+            if self._stop.wait(60.0):
+                return
+
+    def _disk_loop(self) -> None:
+        while not self._stop.wait(self.config.maintenance.disks.check_interval_s):
+            self._check_disk()
+
     # --- services ---------------------------------------------------------------------------------
     def make_clip(self, camera_id: str, stream: str, start_us: int, end_us: int, masks: Masks = NO_MASKS) -> ClipFile:
         """The clip of a range, made once and kept an hour in the cache (with the instant of its first frame); with
@@ -634,6 +674,7 @@ class Vigil:
             equipment=self.register,
             on_replaced=self.renew_reference,
             view_match=self.view_match,
+            inspections=self.inspections,
             availability=AvailabilityDesk(
                 SqlHistory(self.catalog), lambda: self.config, self.register.graph, self.catalog, self.tickets.store
             ),

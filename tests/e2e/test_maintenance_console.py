@@ -30,6 +30,7 @@ FAST = {
     "close_verified_after_s": None,
     "group_window_s": 0,
     "check_interval_s": 0.3,
+    "inspections": [{"name": "Monthly check", "items": ["Housing", "Lens", "Picture"], "every_days": 30}],
 }
 
 
@@ -189,6 +190,27 @@ def test_the_equipment_page_registers_links_keeps_documents_and_draws_the_health
     assert [d.name for d in site.node.register.documents("door")] == ["ds-2cd2143.pdf"]
     assert "sw-gate@4" in page.inner_text("#register tr[data-equipment='door']")
     shot(page, "equipment")
+    page.context.close()
+
+
+def test_a_technician_does_an_inspection_with_the_cameras_picture_and_a_fault_found_opens_a_ticket(
+    browser: Any, site: Site
+) -> None:
+    wait_for(lambda: site.node.inspections.due(), timeout=10, what="an inspection due")
+    page = log_in(browser, site, "/maintenance", user="tom")
+    page.wait_for_function("() => document.body.dataset.ready === 'yes'")
+    page.click("#inspections li[data-inspection]")
+    page.wait_for_function("() => document.getElementById('in-picture').naturalWidth > 0", timeout=20_000)
+    page.check("#in-items tr:nth-child(2) input[value='bad']")
+    page.fill("#in-note-1", "bird droppings on the lens")
+    page.click("#inspection button[type=submit]")
+    page.wait_for_function("() => document.getElementById('inspection').dataset.done", timeout=10_000)
+    done = site.node.inspections.get(int(page.get_attribute("#inspection", "data-done")))
+    assert done.state.value == "done" and done.done_by == "tom" and done.picture
+    found = site.node.tickets.ticket(done.ticket_id)
+    assert found.kind.value == "inspection" and "bird droppings" in found.detail
+    state_is(page, "open")
+    shot(page, "inspection-done")
     page.context.close()
 
 

@@ -25,6 +25,7 @@ from vigil.api.errors import install_error_handlers
 from vigil.api.event_routes import event_router
 from vigil.api.evidence_routes import evidence_router
 from vigil.api.incident_routes import incident_router
+from vigil.api.inspection_routes import inspection_router
 from vigil.api.live_routes import live_router
 from vigil.api.notification_routes import notification_router
 from vigil.api.pages import WEB, page_router
@@ -137,7 +138,7 @@ def create_app(deps: ApiDeps) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     routers = (session_router, camera_router, event_router, live_router, wall_router, admin_router)
     more = (settings_router, evidence_router, authority_router, notification_router, alarm_router, incident_router)
-    upkeep = (ticket_router, equipment_router, availability_router)
+    upkeep = (ticket_router, equipment_router, availability_router, inspection_router)
     for router in (*routers, *more, *upkeep, page_router):
         app.include_router(router(api))
     return app

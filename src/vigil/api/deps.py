@@ -30,6 +30,7 @@ from vigil.usecases.event_bus import AlarmBus, EventBus
 from vigil.usecases.evidence import EvidenceExporter
 from vigil.usecases.incident_report import IncidentReport
 from vigil.usecases.incidents import IncidentDesk
+from vigil.usecases.inspections import InspectionClerk
 from vigil.usecases.notifications import Outbox
 from vigil.usecases.plans import PlanLibrary
 from vigil.usecases.settings import SettingsEditor
@@ -115,6 +116,7 @@ class ApiDeps:
     render_report: ReportRenderer | None = None  # incident reports as HTML or PDF
     tickets: TicketDesk | None = None  # maintenance tickets; None: not kept
     equipment: EquipmentRegister | None = None  # the equipment register; None: not kept
+    inspections: InspectionClerk | None = None  # routine inspections; None: not kept
     availability: AvailabilityDesk | None = None  # availability and health strips; None: not computed
     # a camera's device was replaced (camera, ticket): keep its old view, renew the fault detector's reference
     on_replaced: Callable[[str, int | None], None] | None = None

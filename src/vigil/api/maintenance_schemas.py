@@ -399,3 +399,28 @@ class ViewMatchOut(BaseModel):
         "keys of cameras[] in vigil.yaml (accept them through PUT /api/v1/settings/cameras/{id})"
     )
     settings_revision: str
+
+
+class AnswerIn(Strict):
+    item: str = Field(min_length=1, max_length=200)
+    ok: bool
+    note: str = Field(default="", max_length=2000, description="Required when not ok: what is wrong")
+
+
+class InspectionDoneIn(Strict):
+    answers: list[AnswerIn] = Field(max_length=50, description="Every item of the checklist, once")
+
+
+class InspectionOut(BaseModel):
+    id: int
+    name: str
+    camera_id: str
+    due_us: int
+    state: str = Field(description="due, done or dropped")
+    overdue: bool
+    items: list[str] = Field(description="The checklist (of the schedule as configured now)")
+    done_us: int | None
+    done_by: str
+    answers: list[dict[str, Any]]
+    has_picture: bool
+    ticket_id: int | None

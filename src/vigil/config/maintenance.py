@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from vigil.domain.inspections import Schedule
 from vigil.domain.tickets import PRIORITIES, ServiceLevel, TicketKind
 
 TicketNotice = Literal["opened", "reopened", "overdue", "verified", "not_verified", "closed", "resolved", "assigned"]
@@ -95,6 +96,43 @@ def _default_notices() -> list[TicketNotice]:
     return ["opened", "reopened", "overdue", "verified"]
 
 
+class InspectionConfig(Strict):
+    name: str = Field(min_length=1, max_length=100, description="The checklist's name (e.g. Monthly check).")
+    items: list[str] = Field(
+        min_length=1, max_length=50, description="What is checked (e.g. housing, lens, picture, time)."
+    )
+    cameras: list[str] = Field(default_factory=list, description="Camera ids it covers.")
+    sites: list[str] = Field(default_factory=list, description="Sites it covers; no cameras nor sites: every camera.")
+    every_days: float = Field(default=30, gt=0, le=3660, description="How often each camera is inspected.")
+    grace_days: float = Field(default=3, ge=0, le=365, description="Not done this long after it fell due: a ticket.")
+
+    @field_validator("items")
+    @classmethod
+    def _items(cls, value: list[str]) -> list[str]:
+        clean = [v.strip() for v in value]
+        if any(not v for v in clean):
+            raise ValueError("an item must not be empty")
+        if len(set(clean)) != len(clean):
+            raise ValueError("an item is named twice")
+        return clean
+
+    def schedule(self) -> Schedule:
+        return Schedule(
+            self.name,
+            tuple(self.items),
+            self.every_days,
+            self.grace_days,
+            frozenset(self.cameras),
+            frozenset(self.sites),
+        )
+
+
+class DisksConfig(Strict):
+    smart: bool = Field(default=True, description="Read the recording disk's SMART health with smartctl.")
+    smartctl: str = Field(default="smartctl", min_length=1, description="The smartctl program (Debian smartmontools).")
+    check_interval_s: float = Field(default=3600, ge=10, le=7 * 86400, description="How often the disk is looked at.")
+
+
 class TicketNotifyConfig(Strict):
     channels: list[str] = Field(
         default_factory=list, description="Notification channels told of tickets (MQTT: vigil/tickets)."
@@ -138,6 +176,12 @@ class MaintenanceSettingsConfig(Strict):
     stream_norms: StreamNormsConfig = Field(default_factory=StreamNormsConfig, description="Low frame rate, bitrate.")
     restart_loop: RestartLoopConfig = Field(default_factory=RestartLoopConfig, description="Processes in a loop.")
     notify: TicketNotifyConfig = Field(default_factory=TicketNotifyConfig, description="Who is told of tickets.")
+    inspections: list[InspectionConfig] = Field(
+        default_factory=list, description="Routine inspections: checklists per group of cameras on a schedule."
+    )
+    disks: DisksConfig = Field(
+        default_factory=DisksConfig, description="Vigil's own disk: SMART, writes that fail; problems open tickets."
+    )
     node_id: str = Field(
         default="vigil",
         pattern=r"^[a-z0-9][a-z0-9_.:-]{0,62}$",

@@ -534,6 +534,14 @@ class Config(Strict):
             unknown = sorted(set(ids) - cameras)
             if unknown:
                 raise ValueError(f"{where}: no camera with id {unknown[0]!r}")
+        names = [i.name for i in self.maintenance.inspections]
+        for k, inspection in enumerate(self.maintenance.inspections):
+            where = f"maintenance.inspections[{k}] ({inspection.name!r})"
+            if names.count(inspection.name) > 1:
+                raise ValueError(f"{where}: the name is used twice")
+            unknown_cameras = sorted(set(inspection.cameras) - cameras)
+            if unknown_cameras:
+                raise ValueError(f"{where}: no camera with id {unknown_cameras[0]!r}")
         unknown = sorted(set(self.maintenance.notify.channels) - set(channels))
         if unknown:
             known = ", ".join(channels) or "none"

@@ -12,7 +12,7 @@ from vigil.domain.errors import InvalidRequest, NotFound, StorageError
 from vigil.durable_files import part_path, publish_part
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")
-_RELPATH = re.compile(r"^tickets/[0-9]{1,12}/[a-z0-9_-]{1,40}\.jpg$")
+_RELPATH = re.compile(r"^(tickets/[0-9]{1,12}/[a-z0-9_-]{1,40}|inspections/[0-9]{1,12})\.jpg$")
 
 
 class MaintenanceFiles:
@@ -51,6 +51,11 @@ class MaintenanceFiles:
         relpath = f"tickets/{ticket_id}/{name}.jpg"
         if not _RELPATH.match(relpath):
             raise InvalidRequest(f"not a picture name: {name!r}")
+        self._write(self.root / relpath, jpeg)
+        return relpath
+
+    def put_inspection_picture(self, inspection_id: int, jpeg: bytes) -> str:
+        relpath = f"inspections/{inspection_id}.jpg"
         self._write(self.root / relpath, jpeg)
         return relpath
 

@@ -623,3 +623,21 @@ ticket_history = Table(
     Column("detail", JSON, nullable=False),
     Index("ix_ticket_history_ticket", "ticket_id", "id"),
 )
+
+# --- routine inspections (revision 0014) -------------------------------------------------------------------------
+inspections = Table(
+    "inspections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),  # maintenance.inspections[].name
+    Column("camera_id", String(64), nullable=False),
+    Column("due_us", BigInteger, nullable=False),
+    Column("state", String(16), nullable=False),  # due | done | dropped (the schedule no longer covers the camera)
+    Column("done_us", BigInteger, nullable=True),
+    Column("done_by", Text, nullable=False),
+    Column("answers", JSON, nullable=False),  # [{"item": ..., "ok": true, "note": ...}]
+    Column("picture", Text, nullable=False),  # the camera's picture when it was done (maintenance files)
+    Column("ticket_id", Integer, nullable=True),  # the ticket it opened (overdue, or faults found)
+    Index("ix_inspections_state", "state", "due_us"),
+    Index("ix_inspections_camera", "camera_id", "name", "id"),
+)

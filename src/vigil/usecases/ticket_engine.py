@@ -74,8 +74,8 @@ from vigil.usecases.notifications import Outbox
 
 log = logging.getLogger(__name__)
 OFFLINE_EVENT, FAULT_EVENT, STREAM_EVENT = "camera_offline", "fault", "stream_fault"
-OVERDUE_EVENT = "ticket_overdue"
-FAULT_TYPES = [OFFLINE_EVENT, FAULT_EVENT, STREAM_EVENT]
+OVERDUE_EVENT, CAPACITY_EVENT = "ticket_overdue", "storage_capacity"
+FAULT_TYPES = [OFFLINE_EVENT, FAULT_EVENT, STREAM_EVENT, CAPACITY_EVENT]
 NORMS_EVERY_US = 10_000_000  # frame rate and bitrate are compared with their normal every 10 s
 BASELINE_EVERY_US = 600_000_000  # ... whose normal is computed again every 10 minutes
 US = 1_000_000
@@ -303,12 +303,16 @@ class TicketEngine:
             if e.camera_id is None or e.camera_id not in s.cameras:
                 return None, None, ()
             return TicketKind.OFFLINE, e.camera_id, (e.camera_id,)
+        if e.type == CAPACITY_EVENT:  # the retention cannot keep the legal minimum: the disk is too small
+            return TicketKind.DISK, f"{s.node_id}:disk", ()
         name = str(e.data.get("fault", ""))
         if name not in set(TicketKind):
             return None, None, ()
         kind = TicketKind(name)
         if kind is TicketKind.RESTART_LOOP:
             return kind, s.node_id, tuple(str(c) for c in e.data.get("cameras", ()))
+        if kind is TicketKind.DISK:
+            return kind, f"{s.node_id}:disk", ()
         if e.camera_id is None or e.camera_id not in s.cameras:
             return None, None, ()
         return kind, e.camera_id, (e.camera_id,)
@@ -495,7 +499,7 @@ class TicketEngine:
         seen = (
             ticket.first_seen_us is not None
         )  # Vigil saw this fault (a ticket opened by hand may name one it did not)
-        if seen and (ticket.kind in FAULT_KINDS or ticket.kind is TicketKind.RESTART_LOOP):
+        if seen and (ticket.kind in FAULT_KINDS or ticket.kind in (TicketKind.RESTART_LOOP, TicketKind.DISK)):
             if own.present and ticket.fault_cleared_us is not None:
                 current = self._store(current, seen_again(current, now, now), TicketChange.SEEN_AGAIN, {}, s)
             elif not own.present and ticket.fault_cleared_us is None:
@@ -522,11 +526,15 @@ class TicketEngine:
 
     def _own_fault(self, ticket: Ticket, open_faults: Mapping[str, Sequence[EventRecord]]) -> FaultState:
         """Is the ticket's own fault still there (on any of its cameras)? When not, since when."""
-        if ticket.kind is TicketKind.RESTART_LOOP:
+        if ticket.kind in (TicketKind.RESTART_LOOP, TicketKind.DISK):
             loops = [
                 e
-                for e in self.catalog.events(types=[FAULT_EVENT], limit=50)
-                if e.camera_id is None and e.data.get("fault") == TicketKind.RESTART_LOOP.value
+                for e in self.catalog.events(types=[FAULT_EVENT, CAPACITY_EVENT], limit=50)
+                if e.camera_id is None
+                and (
+                    e.data.get("fault") == ticket.kind.value
+                    or (ticket.kind is TicketKind.DISK and e.type == CAPACITY_EVENT)
+                )
             ]
             if any(e.end_us is None for e in loops):
                 return FaultState(True, None, next(e.description for e in loops if e.end_us is None))

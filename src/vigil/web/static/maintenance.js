@@ -110,7 +110,49 @@ async function equipmentChoices() {
     el("input", { type: "checkbox", value: v, name: "work" }), label)));
 }
 
+let inspection = null;
+
+async function inspections() {
+  try {
+    const got = await api("/api/v1/inspections?state=due");
+    $("inspections").replaceChildren(...(got.items.length ? got.items.map((i) => {
+      const li = el("li", {}, el("div", {}, el("strong", { textContent: `${i.name} · ${i.camera_id}` }),
+        el("div", { className: i.overdue ? "warn" : "muted", textContent: (i.overdue ? `${t("overdue")} · ` : "") + t("due %(when)s", { when: formatUs(i.due_us) }) })));
+      li.dataset.inspection = i.id;
+      if (working) li.addEventListener("click", () => inspect(i));
+      return li;
+    }) : [el("li", { className: "muted", textContent: t("None due.") })]));
+  } catch (err) { $("inspections").replaceChildren(); }
+}
+
+function inspect(i) {
+  inspection = i;
+  $("inspection").hidden = false;
+  $("inspection").dataset.inspection = i.id;
+  $("in-title").textContent = `${i.name} · ${i.camera_id}`;
+  $("in-picture").src = `/api/v1/inspections/${i.id}/current.jpg?t=${Date.now()}`;
+  $("in-error").textContent = "";
+  $("in-items").replaceChildren(...i.items.map((item, k) => el("tr", {}, el("td", { textContent: item }),
+    el("td", {}, el("label", { className: "check" }, el("input", { type: "radio", name: `in-${k}`, value: "ok", checked: true }), t("ok"))),
+    el("td", {}, el("label", { className: "check" }, el("input", { type: "radio", name: `in-${k}`, value: "bad" }), t("not ok"))),
+    el("td", {}, el("input", { id: `in-note-${k}`, size: 24, maxLength: 2000, placeholder: t("what is wrong") })))));
+}
+
+async function inspectionDone(ev) {
+  ev.preventDefault();
+  const answers = inspection.items.map((item, k) => ({ item, ok: document.querySelector(`input[name="in-${k}"]:checked`).value === "ok",
+    note: $(`in-note-${k}`).value.trim() }));
+  try {
+    const done = await api(`/api/v1/inspections/${inspection.id}/done`, { method: "POST", body: { answers } });
+    $("inspection").hidden = true;
+    $("inspection").dataset.done = String(done.id);
+    await Promise.all([inspections(), list()]);
+    if (done.ticket_id) await show(done.ticket_id);
+  } catch (err) { $("in-error").textContent = err.message; }
+}
+
 function wire() {
+  $("inspection").addEventListener("submit", inspectionDone);
   for (const node of document.querySelectorAll(".works")) node.hidden = !working;
   $("t-view").addEventListener("change", list);
   $("t-new").addEventListener("submit", async (e) => {
@@ -156,7 +198,7 @@ function wire() {
 
 wire();
 equipmentChoices();
-await list();
+await Promise.all([list(), inspections()]);
 const wanted = Number(new URLSearchParams(location.search).get("id"));
 if (wanted) await show(wanted);
 document.body.dataset.ready = "yes";
