@@ -33,6 +33,7 @@ bench-quick: setup
 	.venv/bin/python bench/redaction.py --quick
 	.venv/bin/python bench/alarm_latency.py --quick
 	.venv/bin/python bench/maintenance.py --quick
+	.venv/bin/python bench/degradation.py --quick
 
 clean:
 	rm -rf vigil-demo .vigil-cache .pytest_cache .mypy_cache .ruff_cache

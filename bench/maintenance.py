@@ -181,8 +181,7 @@ def fault_to_ticket(work: Path, rounds: int) -> dict[str, Any]:
         "ticket_over_alarm_p95": round(t["p95"] / a["p95"], 3) if t["p95"] and a["p95"] else None,
         "onset_to_ticket_p95_s": o["p95"],
         "fault_to_ticket_under_2s": t["p95"] is not None and t["p95"] < 2.0,
-        "tickets_opened": kinds.get("opened", 0),
-        "tickets_reopened": kinds.get("reopened", 0),
+        "ticket_changes": kinds,  # opened, reopened, seen_again (a ticket still being verified takes the new outage)
     }
 
 

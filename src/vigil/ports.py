@@ -13,6 +13,7 @@ from vigil.domain.alarms import Alarm, AlarmHistoryEntry, Suppression
 from vigil.domain.audit import AuditAction, AuditEntry, AuditHead
 from vigil.domain.authority import AuthorityRequest, RequestState
 from vigil.domain.availability import GapSpan, Span
+from vigil.domain.degradation import QualityMeasures, QualitySample
 from vigil.domain.disk_health import DiskReport
 from vigil.domain.equipment import Document, Equipment, EquipmentHistoryEntry
 from vigil.domain.evidence import PackageRecord
@@ -802,3 +803,22 @@ class InspectionStore(Protocol):
     def get(self, inspection_id: int) -> Inspection | None: ...
     def latest(self, name: str, camera_id: str) -> Inspection | None: ...
     def list(self, state: str | None = None, camera_id: str | None = None, limit: int = 500) -> list[Inspection]: ...
+
+
+class QualitySampleStore(Protocol):
+    """The daily picture-quality samples (``vigil.storage.quality``; ``vigil.domain.degradation``)."""
+
+    def add(self, sample: QualitySample) -> bool:
+        """False when the camera has one for that day and period already."""
+        ...
+
+    def has(self, camera_id: str, day: str, period: str) -> bool: ...
+    def samples(self, camera_id: str, since_us: int = 0, limit: int = 1000) -> list[QualitySample]: ...
+
+
+class PictureQuality(Protocol):
+    """A camera's picture quality measured on what it recorded in an hour (``vigil.quality_pictures``)."""
+
+    def measure(
+        self, camera_id: str, start_us: int, end_us: int, frames: int
+    ) -> tuple[QualityMeasures, int] | None: ...

@@ -32,6 +32,7 @@ from vigil.domain.errors import ConfigError, NotFound, StorageError, VigilError
 from vigil.domain.privacy import NO_MASKS, Masks, PictureTreatment, mask_version
 from vigil.domain.reports import StreamStopped
 from vigil.domain.segment import GapCause
+from vigil.domain.tickets import TicketKind
 from vigil.domain.view_match import moved_shapes
 from vigil.media.analysis_worker import AnalysisJob, analysis_worker_main
 from vigil.media.clip import ClipPart
@@ -47,6 +48,7 @@ from vigil.media.supervisor import RecorderSupervisor, WorkerSupervisor
 from vigil.notify.service import NotificationService, notification_router
 from vigil.passwords import Argon2Passwords
 from vigil.ports import Clock, ConfigStore, SystemClock
+from vigil.quality_pictures import RecordedQuality
 from vigil.storage.accounts import SqlAccounts
 from vigil.storage.alarms import SqlAlarms
 from vigil.storage.audit_log import SqlAuditLog, audit_anchor_path
@@ -59,6 +61,7 @@ from vigil.storage.legal_holds import SqlLegalHolds
 from vigil.storage.maintenance_files import MaintenanceFiles
 from vigil.storage.outbox import SqlOutbox, outbox_hook
 from vigil.storage.plan_files import PlanFolder
+from vigil.storage.quality import SqlQualitySamples
 from vigil.storage.segment_store import LocalSegmentStore
 from vigil.storage.smart import SmartctlProbe
 from vigil.storage.tickets import SqlTickets
@@ -80,6 +83,7 @@ from vigil.usecases.maintenance_access import technician_grants
 from vigil.usecases.notifications import Outbox
 from vigil.usecases.plans import PlanLibrary
 from vigil.usecases.playback import clip_sources
+from vigil.usecases.quality_watch import QualityWatch
 from vigil.usecases.recorder_reports import RecorderReports
 from vigil.usecases.recovery import RecoveryReport, recover
 from vigil.usecases.retention import RetentionSweeper
@@ -233,6 +237,16 @@ class Vigil:
         self.inspections = InspectionClerk(
             SqlInspections(self.catalog), self.tickets, files, self.audit, self.clock, lambda: self.config
         )
+        self.quality = QualityWatch(
+            SqlQualitySamples(self.catalog),
+            RecordedQuality(self.catalog, self.store),
+            tickets,
+            SqlEquipment(self.catalog),
+            self.tickets,
+            self.clock,
+            lambda: self.config,
+        )
+        self.ticket_engine.repair_checks[TicketKind.DEGRADATION] = self.quality.verdict
         self._generations: dict[str, int] = {}  # cameras whose analysis was renewed (a device replaced)
         self.jobs = self._analysis_jobs(config)
         self.analysers = WorkerSupervisor(
@@ -357,6 +371,7 @@ class Vigil:
             (self._sweep_loop, "retention"),
             (self._disk_loop, "disk-watch"),
             (self._inspection_loop, "inspections"),
+            (self._quality_loop, "quality-watch"),
         ]
         if self.settings is not None:
             loops.append((self._watch_config, "config-watch"))
@@ -556,6 +571,16 @@ class Vigil:
             if self._stop.wait(60.0):
                 return
 
+    def _quality_loop(self) -> None:
+        """The daily picture check: samples fall due at the configured hours; look at once, then every ten minutes."""
+        while True:
+            try:
+                self.quality.tick()
+            except Exception:
+                log.exception("the daily picture check failed; trying again")
+            if self._stop.wait(600.0):
+                return
+
     def _disk_loop(self) -> None:
         while not self._stop.wait(self.config.maintenance.disks.check_interval_s):
             self._check_disk()
@@ -675,6 +700,7 @@ class Vigil:
             on_replaced=self.renew_reference,
             view_match=self.view_match,
             inspections=self.inspections,
+            quality=self.quality,
             availability=AvailabilityDesk(
                 SqlHistory(self.catalog), lambda: self.config, self.register.graph, self.catalog, self.tickets.store
             ),

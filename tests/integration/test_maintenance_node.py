@@ -25,6 +25,7 @@ from support.media import SHARED_DATA, requires_shared_data
 from support.node import logged_in, node_config, wait_for
 from support.receivers import Mosquitto, MqttWatcher
 from vigil.config.loader import parse_config
+from vigil.domain.degradation import QualitySample
 from vigil.domain.equipment import Equipment, EquipmentKind
 from vigil.domain.tickets import TicketState
 from vigil.media.simulator import RtspSimulator
@@ -241,3 +242,51 @@ def test_a_replacement_with_the_same_scene_shifted_reports_the_shift(tmp_path, p
         node.stop()
         old.stop()
         new.stop()
+
+
+@requires_shared_data
+def test_the_daily_picture_check_measures_what_was_recorded_and_opens_a_degradation_ticket(tmp_path, plaza_views):
+    """Two cameras record PETS09-S2L1, one through a film of dirt (ffmpeg's Gaussian blur, sigma 1.5): the check
+    measures each on its own recorded segments; a week of the clean camera's figures as the baseline and three days
+    of the dirty one's open a low-priority degradation ticket, explained over the API."""
+    original, _ = plaza_views
+    dirty = tmp_path / "dirty.mp4"
+    cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(original), "-vf", "gblur=sigma=1.5"]
+    subprocess.run([*cmd, "-c:v", "libx264", "-g", "10", "-an", str(dirty)], check=True)
+    simulator = RtspSimulator({"plaza": original, "dirty": dirty}, log_path=tmp_path / "rtsp.log")
+    simulator.start()
+    config, _ = node_config(
+        tmp_path, {"plaza": simulator.url("plaza"), "dirty": simulator.url("dirty")}, maintenance=FAST
+    )
+    node = Vigil(config, tmp_path)
+    node.start()
+    try:
+        start = node.clock.now_us()
+        for cam in ("plaza", "dirty"):
+            wait_for(lambda c=cam: len(node.catalog.segments(c, "main")) >= 4, timeout=40, what=f"{cam} recorded")
+        end = node.clock.now_us()
+        clean, n_clean = node.quality.pictures.measure("plaza", start - 10**6, end, 3) or (None, 0)
+        worse, n_worse = node.quality.pictures.measure("dirty", start - 10**6, end, 3) or (None, 0)
+        assert clean is not None and worse is not None and n_clean == n_worse == 3
+        assert worse.sharpness < 0.85 * clean.sharpness, (clean, worse)
+        assert abs(worse.brightness - clean.brightness) < 3, "a blur does not darken the picture"
+        assert node.quality.pictures.measure("plaza", end + 10**9, end + 2 * 10**9, 3) is None, "nothing recorded"
+        day = 86_400 * 10**6
+        for k in range(10):
+            measures = clean if k < 7 else worse
+            sample = QualitySample("dirty", end - (10 - k) * day, "day", measures, f"2026-01-{k + 1:02d}", 3)
+            assert node.quality.store.add(sample)
+        ticket = node.quality.judge("dirty")
+        assert ticket is not None and (ticket.kind.value, ticket.priority, ticket.cameras) == (
+            "degradation",
+            4,
+            ("dirty",),
+        )
+        admin = logged_in(node.app(), node.accounts)
+        body = admin.get("/api/v1/cameras/dirty/quality").json()
+        assert len(body["samples"]) == 10 and [f["metric"] for f in body["findings"]] == ["sharpness"], body
+        assert "sharpness at" in body["findings"][0]["text"]
+        assert admin.get("/api/v1/cameras/plaza/quality").json()["findings"] == []
+    finally:
+        node.stop()
+        simulator.stop()

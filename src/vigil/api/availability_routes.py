@@ -10,7 +10,16 @@ from fastapi.responses import Response
 
 from vigil.api.auth import Caller
 from vigil.api.context import Api, Instant, instant
-from vigil.api.maintenance_schemas import AvailabilityOut, BucketOut, FiguresOut, StripOut, StripPieceOut
+from vigil.api.maintenance_schemas import (
+    AvailabilityOut,
+    BucketOut,
+    FiguresOut,
+    QualityFindingOut,
+    QualityOut,
+    QualitySampleOut,
+    StripOut,
+    StripPieceOut,
+)
 from vigil.api.schemas import Page
 from vigil.domain.access import Action
 from vigil.domain.errors import Forbidden, NotFound
@@ -106,6 +115,37 @@ def availability_router(api: Api) -> APIRouter:
             pieces=[
                 StripPieceOut(track=p.track, start_us=p.start_us, end_us=p.end_us, label=p.label, ref=p.ref)
                 for p in pieces
+            ],
+        )
+
+    @router.get("/cameras/{camera_id}/quality", response_model=QualityOut, summary="A camera's daily picture check")
+    def quality(camera_id: str, caller: Caller = Depends(api.auth)) -> QualityOut:
+        api.gate.camera(caller.principal, Action.HEALTH, camera_id, caller.client)
+        if deps.quality is None:
+            raise NotFound("this node keeps no picture checks")
+        samples, found = deps.quality.findings(camera_id)
+        return QualityOut(
+            camera_id=camera_id,
+            baseline_since_us=deps.quality.since_us(camera_id),
+            samples=[
+                QualitySampleOut(
+                    day=q.day,
+                    period=q.period,
+                    at_us=q.at_us,
+                    frames=q.frames,
+                    sharpness=q.measures.sharpness,
+                    contrast=q.measures.contrast,
+                    brightness=q.measures.brightness,
+                    noise=q.measures.noise,
+                    cast=q.measures.cast,
+                )
+                for q in samples
+            ],
+            findings=[
+                QualityFindingOut(
+                    period=f.period, metric=f.metric, baseline=f.baseline, recent=f.recent, text=f.describe()
+                )
+                for f in found
             ],
         )
 

@@ -33,6 +33,7 @@ from vigil.usecases.incidents import IncidentDesk
 from vigil.usecases.inspections import InspectionClerk
 from vigil.usecases.notifications import Outbox
 from vigil.usecases.plans import PlanLibrary
+from vigil.usecases.quality_watch import QualityWatch
 from vigil.usecases.settings import SettingsEditor
 from vigil.usecases.ticket_desk import TicketDesk
 from vigil.usecases.wall_groups import WallGroups
@@ -117,6 +118,7 @@ class ApiDeps:
     tickets: TicketDesk | None = None  # maintenance tickets; None: not kept
     equipment: EquipmentRegister | None = None  # the equipment register; None: not kept
     inspections: InspectionClerk | None = None  # routine inspections; None: not kept
+    quality: QualityWatch | None = None  # the daily picture check; None: not kept
     availability: AvailabilityDesk | None = None  # availability and health strips; None: not computed
     # a camera's device was replaced (camera, ticket): keep its old view, renew the fault detector's reference
     on_replaced: Callable[[str, int | None], None] | None = None

@@ -384,6 +384,33 @@ class StripOut(BaseModel):
     pieces: list[StripPieceOut]
 
 
+class QualitySampleOut(BaseModel):
+    day: str = Field(description="The site's local date")
+    period: str = Field(description="day or night")
+    at_us: int = Field(description="The start of the hour measured")
+    frames: int = Field(description="Pictures measured")
+    sharpness: float = Field(description="Finest detail against the next scale (dirt, fog, focus lower it)")
+    contrast: float = Field(description="Luminance spread, 5th to 95th percentile")
+    brightness: float = Field(description="Median luminance")
+    noise: float = Field(description="Noise, in levels")
+    cast: float = Field(description="Distance of the average colour from grey (CIELAB a*b*)")
+
+
+class QualityFindingOut(BaseModel):
+    period: str
+    metric: str = Field(description="sharpness, contrast, brightness, noise or cast")
+    baseline: float
+    recent: float
+    text: str
+
+
+class QualityOut(BaseModel):
+    camera_id: str
+    baseline_since_us: int = Field(description="The baseline starts here (a replacement, a reconfiguration)")
+    samples: list[QualitySampleOut]
+    findings: list[QualityFindingOut] = Field(description="What has declined against the baseline now")
+
+
 class ViewMatchOut(BaseModel):
     verdict: str = Field(description="restored (the view is as it was), adjust, or no_match (not the same scene)")
     matched: bool

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from vigil.domain.degradation import DegradationSettings
 from vigil.domain.inspections import Schedule
 from vigil.domain.tickets import PRIORITIES, ServiceLevel, TicketKind
 
@@ -133,6 +134,48 @@ class DisksConfig(Strict):
     check_interval_s: float = Field(default=3600, ge=10, le=7 * 86400, description="How often the disk is looked at.")
 
 
+class QualityConfig(Strict):
+    """The daily picture-quality check (``vigil.domain.degradation``): each camera measured on recorded pictures of
+    one hour by day and one by night, against its own baseline."""
+
+    enabled: bool = Field(default=True, description="Measure each camera's picture daily; a slow decline: a ticket.")
+    day_hour: int = Field(default=12, ge=0, le=23, description="The hour (site time) measured as the day picture.")
+    night_hour: int = Field(default=2, ge=0, le=23, description="The hour (site time) measured as the night picture.")
+    frames: int = Field(
+        default=5, ge=1, le=30, description="Pictures measured in that hour (keyframes spread over it)."
+    )
+    baseline_samples: int = Field(
+        default=7, ge=3, le=60, description="The first samples after a camera's install, replacement or cleaning."
+    )
+    window: int = Field(default=3, ge=1, le=30, description="The latest samples compared with the baseline.")
+    sharp_ratio: float = Field(default=0.85, gt=0, lt=1, description="Sharpness below this share: dirt, fog.")
+    contrast_ratio: float = Field(default=0.88, gt=0, lt=1, description="Contrast below this share: haze.")
+    dark_ratio: float = Field(default=0.85, gt=0, lt=1, description="Brightness below this share: a failing light.")
+    noise_ratio: float = Field(default=1.8, gt=1, le=100, description="Noise above this many times: gain rising.")
+    cast_shift: float = Field(default=8.0, gt=0, le=100, description="Colour cast moved this far (CIELAB a*b*).")
+    spread_k: float = Field(
+        default=4.0, ge=0, le=50, description="... and beyond this many times the baseline's own day-to-day spread."
+    )
+
+    @model_validator(mode="after")
+    def _hours(self) -> QualityConfig:
+        if self.day_hour == self.night_hour:
+            raise ValueError("day_hour and night_hour must differ")
+        return self
+
+    def settings(self) -> DegradationSettings:
+        return DegradationSettings(
+            baseline_samples=self.baseline_samples,
+            window=self.window,
+            sharp_ratio=self.sharp_ratio,
+            contrast_ratio=self.contrast_ratio,
+            dark_ratio=self.dark_ratio,
+            noise_ratio=self.noise_ratio,
+            cast_shift=self.cast_shift,
+            spread_k=self.spread_k,
+        )
+
+
 class TicketNotifyConfig(Strict):
     channels: list[str] = Field(
         default_factory=list, description="Notification channels told of tickets (MQTT: vigil/tickets)."
@@ -178,6 +221,9 @@ class MaintenanceSettingsConfig(Strict):
     notify: TicketNotifyConfig = Field(default_factory=TicketNotifyConfig, description="Who is told of tickets.")
     inspections: list[InspectionConfig] = Field(
         default_factory=list, description="Routine inspections: checklists per group of cameras on a schedule."
+    )
+    quality: QualityConfig = Field(
+        default_factory=QualityConfig, description="The daily picture-quality check (slow degradation)."
     )
     disks: DisksConfig = Field(
         default_factory=DisksConfig, description="Vigil's own disk: SMART, writes that fail; problems open tickets."

@@ -18,6 +18,11 @@ MAX_WIDTH = 1280
 def keyframe_jpeg(url: str, display_url: str, timeout_s: float = 8.0, max_width: int = MAX_WIDTH) -> bytes:
     """The first keyframe of ``url`` (``file://`` segment or camera, ``rtsp://``) as a JPEG at most ``max_width``
     wide. Raises SourceError when the source cannot be opened or has no picture."""
+    return _jpeg(keyframe_bgr(url, display_url, timeout_s), max_width)
+
+
+def keyframe_bgr(url: str, display_url: str, timeout_s: float = 8.0) -> np.ndarray:
+    """The first keyframe of ``url`` as a BGR array at its own size (SourceError as ``keyframe_jpeg``)."""
     source = open_source(url, display_url=display_url, timeout_s=timeout_s, loop_files=False)
     try:
         ctx = source.stream.codec_context
@@ -26,9 +31,9 @@ def keyframe_jpeg(url: str, display_url: str, timeout_s: float = 8.0, max_width:
             if packet.size == 0 or not packet.is_keyframe:
                 continue
             for frame in packet.decode():
-                return _jpeg(frame.to_ndarray(format="bgr24"), max_width)
+                return np.asarray(frame.to_ndarray(format="bgr24"))
         for frame in ctx.decode(None):  # a decoder that holds pictures back (B-pictures) gives them at the end
-            return _jpeg(frame.to_ndarray(format="bgr24"), max_width)
+            return np.asarray(frame.to_ndarray(format="bgr24"))
     except av.FFmpegError as exc:
         raise SourceError(f"{display_url}: cannot decode a picture: {exc}", GapCause.STREAM_ERROR) from None
     finally:

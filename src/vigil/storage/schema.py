@@ -641,3 +641,22 @@ inspections = Table(
     Index("ix_inspections_state", "state", "due_us"),
     Index("ix_inspections_camera", "camera_id", "name", "id"),
 )
+
+# --- picture quality samples (revision 0015) ---------------------------------------------------------------------
+quality_samples = Table(
+    "quality_samples",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("camera_id", String(64), nullable=False),
+    Column("day", String(10), nullable=False),  # the site's local date, YYYY-MM-DD
+    Column("period", String(8), nullable=False),  # day | night
+    Column("at_us", BigInteger, nullable=False),  # the start of the hour measured
+    Column("frames", Integer, nullable=False),
+    Column("sharpness", Float, nullable=False),
+    Column("contrast", Float, nullable=False),
+    Column("brightness", Float, nullable=False),
+    Column("noise", Float, nullable=False),
+    Column("cast", Float, nullable=False),
+    UniqueConstraint("camera_id", "day", "period", name="uq_quality_samples_day"),
+    Index("ix_quality_samples_camera", "camera_id", "at_us"),
+)

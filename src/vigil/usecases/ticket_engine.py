@@ -51,6 +51,7 @@ from vigil.domain.tickets import (
     TicketKind,
     TicketSource,
     TicketState,
+    Verdict,
     auto_closed,
     deadlines,
     episode_ticket,
@@ -223,6 +224,8 @@ class TicketEngine:
         self._restarts: dict[str, deque[int]] = {}  # process -> recent restart times
         self._loops: dict[str, int] = {}  # process -> its open restart_loop fault event
         self.opened_at: dict[int, int] = {}  # ticket id -> when it was opened (benchmarks)
+        # kinds whose repair another part of Vigil judges (degradation: the daily quality check after the resolve)
+        self.repair_checks: dict[TicketKind, Callable[[Ticket, int], Verdict]] = {}
 
     # --- the bus and the runtime tell it things ------------------------------------------------------------------
     def on_event(self, published: EventPublished) -> None:
@@ -511,8 +514,11 @@ class TicketEngine:
         if which:
             current = self._overdue(current, which, now, s)
         if current.state is TicketState.RESOLVED:
-            health = self._health(current, open_faults, own)
-            verdict = verification(current, health, now, s.verify_us, s.grace_us)
+            check = self.repair_checks.get(current.kind)
+            if check is not None:
+                verdict = check(current, now)
+            else:
+                verdict = verification(current, self._health(current, open_faults, own), now, s.verify_us, s.grace_us)
             if verdict.outcome == "verified":
                 current = self._store(current, verified(current, now), TicketChange.VERIFIED, {}, s)
                 log.info("ticket %s verified: %s", current.id, current.title)
