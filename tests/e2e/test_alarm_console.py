@@ -2,7 +2,8 @@
 camera: an event raises an alarm that reaches the open page over the live stream, beeps (WebAudio) and shows a desktop
 notification (the page's Notification, counted), plays the camera live and recorded at the alarm side by side, and is
 acknowledged with the "a" key; "i" opens an incident with its plan's checklist, steps are ticked, a note written,
-the incident closed, and its PDF report downloaded and read back (pypdf); a malformed plan is refused in the editor.
+the incident closed, and its PDF report downloaded and read back (pypdf); a malformed plan is refused in the editor;
+maintenance tickets opened from an alarm and from an incident land on the Maintenance page naming where they came from.
 Screenshots go to ``build/screens/``."""
 
 from __future__ import annotations
@@ -158,4 +159,34 @@ def test_the_plans_editor_refuses_a_malformed_plan(browser: Any, desk: Desk) -> 
     page.wait_for_selector("#plans li[data-plan='fire'] .muted", timeout=5_000)
     assert "Fire (harbour)" in (desk.node.base_dir / "plans" / "fire.yaml").read_text()
     shot(page, "plans")
+    page.context.close()
+
+
+def test_a_maintenance_ticket_from_an_alarm_and_from_an_incident(browser: Any, desk: Desk) -> None:
+    """A camera found damaged at an alarm: the operator opens a ticket from the alarm (landing on it in the
+    Maintenance page), and another from the incident the alarm became; both name where they came from."""
+    desk.event("door")
+    [alarm] = wait_for(lambda: desk.node.alarm_desk.store.alarms(states=["new", "acknowledged"]), what="an alarm")
+    page = log_in(browser, desk, "/alarms")
+    page.wait_for_selector(f"#alarm-queue li[data-alarm='{alarm.id}']", timeout=10_000)
+    page.click(f"#alarm-queue li[data-alarm='{alarm.id}']")
+    page.fill("#ad-note", "housing cracked")
+    page.click("#ad-ticket")
+    page.wait_for_url(lambda url: "/maintenance?id=" in url, timeout=10_000)
+    ticket_id = int(page.url.rsplit("=", 1)[1])
+    page.wait_for_function(
+        "() => document.getElementById('tk-title').textContent.includes('From alarm')", timeout=10_000
+    )
+    ticket = desk.node.tickets.ticket(ticket_id)
+    assert (ticket.equipment_id, ticket.source, ticket.source_ref) == ("door", "alarm", f"alarm:{alarm.id}")
+    assert ticket.opened_by == "olga" and ticket.detail == "housing cracked" and ticket.cameras == ("door",)
+    made = desk.node.incidents.open("intrusion", "Door forced", None, "Door", "olga", alarm_ids=[alarm.id])
+    page.goto(f"{desk.base}/incidents?id={made.id}")
+    page.wait_for_selector("#i-ticket:not([hidden]) option[value='door']", state="attached", timeout=10_000)
+    page.click("#i-ticket button[type=submit]")
+    page.wait_for_url(lambda url: f"/maintenance?id={ticket_id + 1}" in url, timeout=10_000)
+    second = desk.node.tickets.ticket(ticket_id + 1)
+    assert (second.source, second.source_ref) == ("incident", f"incident:{made.id}")
+    assert "Door forced" in second.title
+    shot(page, "ticket-from-incident")
     page.context.close()

@@ -152,6 +152,7 @@ function showDetail(a, freshPlayers) {
   const open = OPEN.includes(a.state);
   $("ad-ack").disabled = a.state !== "new";
   for (const id of ["ad-assign", "ad-resolve"]) $(id).disabled = !open;
+  $("ad-ticket").hidden = !a.camera_id;
   $("ad-error").textContent = "";
   if (freshPlayers) play(a);
   history(a.id);
@@ -231,6 +232,17 @@ async function openIncident() {
   } catch (err) { $("ad-error").textContent = err.message; }
 }
 
+async function openTicket() {
+  const a = current();
+  if (!a || !a.camera_id) return;
+  try {
+    const title = `${t("From alarm #%(id)s", { id: a.id })}: ${a.title}`.slice(0, 200);
+    const made = await api("/api/v1/tickets", { method: "POST", body: { equipment_id: a.camera_id, title,
+      source: "alarm", source_ref: `alarm:${a.id}`, note: $("ad-note").value.trim() } });
+    location.assign(`/maintenance?id=${made.id}`);
+  } catch (err) { $("ad-error").textContent = err.message; }
+}
+
 function move(step) {
   if (!alarms.length) return;
   const at = alarms.findIndex((a) => a.id === chosen);
@@ -296,6 +308,7 @@ $("ad-ack").addEventListener("click", acknowledge);
 $("ad-resolve").addEventListener("click", resolve);
 $("ad-assign").addEventListener("click", assign);
 $("ad-incident").addEventListener("click", openIncident);
+$("ad-ticket").addEventListener("click", openTicket);
 $("alarm-more").addEventListener("click", () => load(true));
 $("alarm-view").addEventListener("change", () => { chosen = null; stopPlayers(); $("alarm-detail").hidden = true; load(); });
 $("alerts-on").addEventListener("click", enableAlerts);

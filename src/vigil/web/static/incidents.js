@@ -47,6 +47,8 @@ async function show(id) {
   $("i-html").href = `/api/v1/incidents/${id}/report.html`;
   $("i-pdf").href = `/api/v1/incidents/${id}/report.pdf`;
   $("i-people-names").value = i.assigned.join(", ");
+  $("i-ticket").hidden = !got.cameras.length;
+  $("i-ticket-camera").replaceChildren(...got.cameras.map((c) => new Option(c, c)));
   $("i-plan").textContent = i.plan_title ? `(${i.plan_title})` : t("(no plan for this type)");
   const closed = i.state === "closed";
   $("i-checklist").replaceChildren(...got.checklist.map((s) => {
@@ -102,6 +104,16 @@ $("i-close").addEventListener("submit", (ev) => { ev.preventDefault(); call("/cl
 $("i-reopen").addEventListener("click", () => {
   const why = window.prompt(t("Why reopen it?"));
   if (why && why.trim()) call("/reopen", "POST", { reason: why.trim() }).then(() => list());
+});
+$("i-ticket").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const camera = $("i-ticket-camera").value;
+  const title = `${t("From incident #%(id)s", { id: chosen })}: ${$("i-title").textContent.replace(/^#\d+ /, "")}`.slice(0, 200);
+  try {
+    const made = await api("/api/v1/tickets", { method: "POST", body: { equipment_id: camera, title, source: "incident",
+      source_ref: `incident:${chosen}` } });
+    location.assign(`/maintenance?id=${made.id}`);
+  } catch (err) { $("i-error").textContent = err.message; }
 });
 $("i-export").addEventListener("submit", async (ev) => {
   ev.preventDefault();
