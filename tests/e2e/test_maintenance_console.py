@@ -4,12 +4,14 @@
   assigned, started; a change made meanwhile by someone else is refused with the conflict shown and nothing lost;
   it is resolved with the work done; when the camera is back Vigil verifies it and it is closed;
 - Chinese: a ticket opened by hand from the page, worked, verified and closed, with the page in Chinese;
-- the Equipment page: a switch registered, the camera's record changed, a datasheet uploaded, the health strip drawn.
+- the Equipment page: a switch registered, the camera's record changed, a datasheet uploaded, the health strip drawn;
+  the daily picture check's figures drawn against the baseline, a decline marked.
 Screenshots go to ``build/screens/``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ import pytest
 from support.browser import requires_chromium
 from support.live_app import serve
 from support.node import TEST_PASSWORD, node_config, wait_for
+from vigil.domain.degradation import QualitySample
 from vigil.media.simulator import RtspSimulator
 from vigil.runtime import Vigil
 
@@ -219,4 +222,30 @@ def test_a_technician_lands_on_a_page_they_may_open(browser: Any, site: Site) ->
     page.wait_for_url(lambda url: url.rstrip("/").endswith(("/health", "/equipment", "/maintenance")), timeout=10_000)
     nav = page.inner_text("header nav")
     assert "Maintenance" in nav and "Playback" not in nav and "Evidence" not in nav
+    page.context.close()
+
+
+def test_the_daily_picture_check_shows_a_decline_on_the_cameras_record(browser: Any, site: Site) -> None:
+    """Ten days of the door camera's picture: a week measured on what it recorded, then three days with the
+    sharpness at 70% of it; the record draws each figure against its baseline and marks the decline, and the
+    degradation ticket it opened is listed with the camera's tickets."""
+    node = site.node
+    now = node.clock.now_us()
+    clean, _ = node.quality.pictures.measure("door", now - 3600 * 10**6, now, 3) or (None, 0)
+    assert clean is not None
+    day = 86_400 * 10**6
+    for k in range(10):
+        m = clean if k < 7 else replace(clean, sharpness=round(clean.sharpness * 0.7, 5))
+        node.quality.store.add(QualitySample("door", now - (10 - k) * day, "day", m, f"2026-11-{20 + k}", 3))
+    ticket = node.quality.judge("door")
+    assert ticket is not None and ticket.kind.value == "degradation"
+    page = log_in(browser, site, "/equipment#door")
+    page.wait_for_function("() => document.getElementById('record').dataset.equipment === 'door'")
+    page.wait_for_selector(".spark-row.declined[data-metric='day:sharpness']", timeout=10_000)
+    assert page.locator(".spark-row.declined").count() == 1
+    assert page.locator(".spark-row[data-metric='day:contrast'] line.base").count() == 1
+    assert "sharpness at 70% of its usual" in page.inner_text("#eq-quality-note")
+    assert f"#{ticket.id}" in page.inner_text("#eq-tickets")
+    page.locator("#eq-quality-part").scroll_into_view_if_needed()
+    shot(page, "equipment-quality")
     page.context.close()

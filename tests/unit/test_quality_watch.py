@@ -14,7 +14,7 @@ from test_ticket_engine import MAINTENANCE, Bench
 
 from vigil.config.loader import parse_config
 from vigil.config.models import SiteConfig
-from vigil.domain.degradation import DegradationSettings, QualityMeasures, QualitySample, findings
+from vigil.domain.degradation import DegradationSettings, QualityMeasures, QualitySample, baselines, findings
 from vigil.domain.errors import ConfigError
 from vigil.domain.tickets import TicketKind, TicketState
 from vigil.domain.timeutil import us_from_datetime
@@ -186,6 +186,10 @@ def test_findings_say_what_and_how_much() -> None:
     assert found["brightness"].describe() == "night: brightness at 50% of its usual (40 against 80)"
     assert found["cast"].describe() == "night: colour cast moved from 3.0 to 15.0"
     assert findings(rows[:9], DegradationSettings()) == [], "not enough samples after the baseline"
+    assert baselines(rows, DegradationSettings()) == {
+        "night": {"sharpness": 1.0, "contrast": 100, "brightness": 80, "noise": 2, "cast": 3}
+    }
+    assert baselines(rows[:6], DegradationSettings()) == {}, "a baseline needs its seven samples"
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from vigil.api.maintenance_schemas import (
 )
 from vigil.api.schemas import Page
 from vigil.domain.access import Action
+from vigil.domain.degradation import baselines
 from vigil.domain.errors import Forbidden, NotFound
 from vigil.usecases.availability import AvailabilityDesk, Figures, figures_csv
 
@@ -124,9 +125,11 @@ def availability_router(api: Api) -> APIRouter:
         if deps.quality is None:
             raise NotFound("this node keeps no picture checks")
         samples, found = deps.quality.findings(camera_id)
+        since = deps.quality.since_us(camera_id)
         return QualityOut(
             camera_id=camera_id,
-            baseline_since_us=deps.quality.since_us(camera_id),
+            baseline_since_us=since,
+            baselines=baselines(samples, deps.config.maintenance.quality.settings(), since),
             samples=[
                 QualitySampleOut(
                     day=q.day,

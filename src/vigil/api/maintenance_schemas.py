@@ -407,6 +407,9 @@ class QualityFindingOut(BaseModel):
 class QualityOut(BaseModel):
     camera_id: str
     baseline_since_us: int = Field(description="The baseline starts here (a replacement, a reconfiguration)")
+    baselines: dict[str, dict[str, float]] = Field(
+        description="Per period (day, night) with enough samples: each figure's baseline"
+    )
     samples: list[QualitySampleOut]
     findings: list[QualityFindingOut] = Field(description="What has declined against the baseline now")
 

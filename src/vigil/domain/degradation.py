@@ -122,6 +122,18 @@ def findings(
     return out
 
 
+def baselines(
+    samples: Sequence[QualitySample], settings: DegradationSettings, since_us: int = 0
+) -> dict[str, dict[str, float]]:
+    """Per period with a full baseline: each figure's baseline (the median of its first samples since ``since_us``)."""
+    out: dict[str, dict[str, float]] = {}
+    for period in ("day", "night"):
+        rows = [s.measures for s in samples if s.period == period and s.at_us >= since_us][: settings.baseline_samples]
+        if len(rows) == settings.baseline_samples:
+            out[period] = {m: round(median(r.get(m) for r in rows), 5) for m in METRICS}
+    return out
+
+
 def judged_periods(
     samples: Sequence[QualitySample], settings: DegradationSettings, since_us: int, after_us: int
 ) -> int:

@@ -112,13 +112,14 @@ class QualityWatch:
                 return self.desk.reopen(latest.id, SYSTEM_ACTOR, latest.revision, f"the picture declined again: {what}")
             except Conflict:
                 return None
-        if self.equipment.get(camera_id) is None:
+        item = self.equipment.get(camera_id)
+        if item is None:
             return None
         return self.desk.open(
             camera_id,
             SYSTEM_ACTOR,
             kind=TicketKind.DEGRADATION.value,
-            title=f"{camera_id}: picture slowly getting worse ({', '.join(sorted({f.metric for f in found}))})",
+            title=f"{item.name or camera_id}: picture slowly getting worse ({', '.join(sorted({f.metric for f in found}))})",
             source=TicketSource.DEGRADATION.value,
             source_ref=f"quality:{camera_id}",
             note=f"Daily picture check against the camera's own baseline: {what}. Look for dirt or fog on the lens "

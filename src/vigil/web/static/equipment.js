@@ -76,7 +76,8 @@ async function show(id) {
   $("eq-replace-part").hidden = !camera;
   $("eq-strip").replaceChildren();
   $("eq-availability").textContent = "";
-  if (camera) await strip(e.id);
+  $("eq-quality-part").hidden = !camera;
+  if (camera) await Promise.all([strip(e.id), quality(e.id)]);
   if (!camera) stopMatching();
 }
 
@@ -126,6 +127,59 @@ async function strip(camera) {
     $("eq-availability").textContent = t("%(rec)s recording, %(ok)s healthy picture, %(n)s outage(s), unplanned down %(down)s min, planned %(planned)s min",
       { rec: share(w.recording_share), ok: share(w.healthy_share), n: w.outages, down: Math.round(w.unplanned_down_s / 60), planned: Math.round(w.planned_down_s / 60) });
   } catch (err) { $("eq-availability").textContent = err.message; }
+}
+
+const METRICS = { sharpness: t("sharpness"), contrast: t("contrast"), brightness: t("brightness"), noise: t("noise"), cast: t("colour cast") };
+const PERIODS = { day: t("by day"), night: t("by night") };
+
+function spark(values, baseline, bad) {
+  // one figure's daily samples as a line, its baseline dashed; red when it has declined
+  const ns = "http://www.w3.org/2000/svg", w = 180, h = 36;
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
+  svg.setAttribute("class", bad ? "spark bad" : "spark");
+  const all = baseline === undefined ? values : [...values, baseline];
+  const lo = Math.min(...all), hi = Math.max(...all), span = hi - lo || 1;
+  const y = (v) => (hi === lo ? h / 2 : h - 3 - ((v - lo) / span) * (h - 6)).toFixed(1);
+  const x = (i) => (values.length > 1 ? (i * (w - 4)) / (values.length - 1) + 2 : w / 2).toFixed(1);
+  if (baseline !== undefined) {
+    const line = document.createElementNS(ns, "line");
+    for (const [k, v] of [["x1", 0], ["x2", w], ["y1", y(baseline)], ["y2", y(baseline)]]) line.setAttribute(k, v);
+    line.setAttribute("class", "base");
+    svg.append(line);
+  }
+  const path = document.createElementNS(ns, "polyline");
+  path.setAttribute("points", values.map((v, i) => `${x(i)},${y(v)}`).join(" "));
+  svg.append(path);
+  return svg;
+}
+
+async function quality(camera) {
+  let got;
+  try { got = await api(`/api/v1/cameras/${encodeURIComponent(camera)}/quality`); } catch (err) { $("eq-quality-note").textContent = err.message; return; }
+  const bad = new Set(got.findings.map((f) => `${f.period}:${f.metric}`));
+  const rows = [];
+  for (const period of Object.keys(PERIODS)) {
+    const samples = got.samples.filter((s) => s.period === period).slice(-90);
+    if (!samples.length) continue;
+    for (const metric of Object.keys(METRICS)) {
+      const base = got.baselines[period]?.[metric];
+      const last = samples[samples.length - 1][metric];
+      const fig = (v) => Number(v.toPrecision(3));
+      const row = el("div", { className: "spark-row" }, el("span", { textContent: `${PERIODS[period]}: ${METRICS[metric]}` }),
+        spark(samples.map((s) => s[metric]), base, bad.has(`${period}:${metric}`)),
+        el("span", { className: "muted", textContent: base === undefined ? `${fig(last)}` : t("%(now)s (usual %(base)s)", { now: fig(last), base: fig(base) }) }));
+      row.dataset.metric = `${period}:${metric}`;
+      row.classList.toggle("declined", bad.has(`${period}:${metric}`));
+      rows.push(row);
+    }
+  }
+  $("eq-quality").replaceChildren(...rows);
+  const days = new Set(got.samples.map((s) => s.day)).size;
+  $("eq-quality-note").textContent = !got.samples.length ? t("No daily check yet: the camera is measured once a day and once a night on what it recorded.")
+    : got.findings.length ? got.findings.map((f) => f.text).join("; ")
+    : Object.keys(got.baselines).length ? t("%(n)s days measured; nothing has declined against the camera's own baseline (dashed).", { n: days })
+    : t("%(n)s days measured; the baseline is still being taken.", { n: days });
 }
 
 async function upload(ev) {
