@@ -702,7 +702,12 @@ class Vigil:
             inspections=self.inspections,
             quality=self.quality,
             availability=AvailabilityDesk(
-                SqlHistory(self.catalog), lambda: self.config, self.register.graph, self.catalog, self.tickets.store
+                SqlHistory(self.catalog),
+                lambda: self.config,
+                self.register.graph,
+                self.catalog,
+                self.tickets.store,
+                self.clock,
             ),
         )
 

@@ -394,5 +394,5 @@ def open_maintenance(config: Config, base_dir: Path) -> MaintenanceTools:
         SqlAlarms(catalog),
         known_user=lambda name: users.user(name) is not None,
     )
-    availability = AvailabilityDesk(SqlHistory(catalog), lambda: config, register.graph, catalog, store)
+    availability = AvailabilityDesk(SqlHistory(catalog), lambda: config, register.graph, catalog, store, clock)
     return MaintenanceTools(register, desk, availability, catalog.close)

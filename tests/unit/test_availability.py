@@ -193,3 +193,18 @@ def test_injected_downtime_is_measured_to_the_second(site: AvailabilityDesk) -> 
         site.figures(end, T0)
     with pytest.raises(InvalidRequest):
         site.figures(T0, T0 + 500 * 86400 * S)
+
+
+def test_a_period_reaching_into_the_future_is_counted_up_to_now(site: AvailabilityDesk) -> None:
+    """dock is still down since 20:00 on day 2: asked at 22:00 for the whole of day 2 and beyond, its open gap and
+    the other cameras' recording stop at now, not at the period's end."""
+    now = T0 + 46 * HOUR
+    site.clock = type("Clock", (), {"now_us": staticmethod(lambda: now)})()
+    [dock] = site.figures(T0, T0 + 72 * HOUR, cameras=["dock"])
+    assert dock.series.whole.observed_us == 46 * HOUR and dock.series.whole.down_us == 1800 * S + 2 * HOUR
+    [gate] = site.figures(T0 + 24 * HOUR, T0 + 96 * HOUR, cameras=["gate"], by="day")
+    assert gate.series.whole.observed_us == 22 * HOUR and len(gate.series.buckets) == 1
+    pieces = site.strip("dock", T0 + 40 * HOUR, T0 + 50 * HOUR)
+    assert max(p.end_us for p in pieces) == now
+    [ahead] = site.figures(T0 + 50 * HOUR, T0 + 60 * HOUR, cameras=["gate"])
+    assert ahead.series.whole.observed_us == 0 and ahead.series.whole.recording_share is None, "nothing observed yet"

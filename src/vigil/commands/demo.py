@@ -16,9 +16,12 @@ import yaml
 
 from vigil.commands.serve import free_port, serve
 from vigil.config.loader import parse_config
+from vigil.config.models import Config
+from vigil.domain.equipment import Equipment, EquipmentKind
 from vigil.media.simulator import RtspSimulator
 from vigil.media.synthetic import make_synthetic_clip
 from vigil.media.transcode import ensure_h264
+from vigil.wiring import open_maintenance
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +54,22 @@ DEMO_ALARMS = {  # the alarm desk has something to show: loitering, someone at r
         {"name": "Loitering near the door", "types": ["loiter"], "priority": 1},
         {"name": "Someone at reception", "types": ["zone_enter"], "priority": 2},
         {"name": "Camera problem", "types": ["camera_offline", "fault"], "priority": 3},
+        {"name": "Maintenance late", "types": ["ticket_overdue"], "priority": 3},
     ],
 }
+DEMO_MAINTENANCE = {  # a monthly inspection of every camera; the outdoor cameras hang off one PoE switch
+    "inspections": [
+        {
+            "name": "Monthly check",
+            "items": ["Housing clean and tight", "Lens clean, no fog", "Picture sharp and level", "Time correct"],
+            "every_days": 30,
+        }
+    ],
+}
+SWITCH = Equipment(
+    "sw-campus", EquipmentKind.SWITCH, "Campus PoE switch", location="Building B, comms room", model="24-port PoE+"
+)
+OUTDOOR = ("car-park", "plaza", "access-road")  # their device blocks name the switch and their port
 
 
 CATALOGUE = [
@@ -99,6 +116,16 @@ def _clips(data: Path, work: Path, count: int) -> list[tuple[DemoCamera, Path]]:
     ]
 
 
+def _register_switch(config: Config, work: Path) -> None:
+    """The switch the outdoor cameras name is in the register (stopping them together opens one ticket on it)."""
+    tools = open_maintenance(config, work)
+    try:
+        if tools.register.store.get(SWITCH.id) is None:
+            tools.register.add(SWITCH, "vigil demo")
+    finally:
+        tools.close()
+
+
 def _port_free(port: int) -> bool:
     with socket.socket() as sock:
         try:
@@ -130,12 +157,16 @@ def run_demo(data: Path, work: Path, port: int = 8080, cameras: int = 6) -> int:
                     "location": cam.location,
                     "site": "Demo campus",
                     "streams": {"main": {"url": sim.url(cam.id)}},
-                    "device": {"model": cam.model},
+                    "device": {
+                        "model": cam.model,
+                        **({"depends_on": [f"{SWITCH.id}@{OUTDOOR.index(cam.id) + 1}"]} if cam.id in OUTDOOR else {}),
+                    },
                     **({"analysis": cam.analysis} if cam.analysis else {}),
                 }
                 for cam, _ in clips
             ],
             "alarms": DEMO_ALARMS,
+            "maintenance": DEMO_MAINTENANCE,
         }
         config_path = work / "vigil.yaml"
         config_path.write_text(
@@ -143,6 +174,7 @@ def run_demo(data: Path, work: Path, port: int = 8080, cameras: int = 6) -> int:
             + yaml.safe_dump(doc, sort_keys=False)
         )
         config = parse_config(doc, str(config_path))
+        _register_switch(config, work)
         web_port = port if port and _port_free(port) else 0
         banner = f"(config: {config_path}; Ctrl-C stops)"
         serve(config, work, host="127.0.0.1", port=web_port, banner=banner, config_path=config_path)

@@ -25,7 +25,7 @@ from vigil.domain.availability import (
 from vigil.domain.equipment import Graph, downstream
 from vigil.domain.errors import InvalidRequest, NotFound
 from vigil.domain.timeutil import iso_from_us
-from vigil.ports import Catalog, HistoryReader, TicketStore
+from vigil.ports import Catalog, Clock, HistoryReader, TicketStore
 
 MAX_SPAN_US = 400 * 86_400 * 1_000_000  # a little over a year
 
@@ -58,14 +58,22 @@ class AvailabilityDesk:
         graph: Callable[[], Graph],
         catalog: Catalog | None = None,
         tickets: TicketStore | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.history, self.config, self.graph = history, config, graph
-        self.catalog, self.tickets = catalog, tickets
+        self.catalog, self.tickets, self.clock = catalog, tickets, clock
+
+    def _until_now(self, start_us: int, end_us: int) -> int:
+        """A period reaching into the future is counted up to now (nothing is known of what has not happened)."""
+        if self.clock is None:
+            return end_us
+        return min(end_us, max(self.clock.now_us(), start_us))
 
     def strip(self, camera_id: str, start_us: int, end_us: int) -> list[StripPiece]:
         """The camera's health strip over the period: recording, gaps (with their cause), picture faults by kind,
         maintenance windows and tickets, each clipped to the period."""
         check_period(start_us, end_us, None)
+        end_us = self._until_now(start_us, end_us)
         if self.config().camera(camera_id) is None:
             raise NotFound(f"no camera with id {camera_id!r}")
         [h] = self.histories([camera_id], start_us, end_us)
@@ -131,6 +139,7 @@ class AvailabilityDesk:
         """The figures of the cameras named (every camera when none is), of a site, or of what depends on a piece
         of equipment; with ``each``, one set per camera as well as the whole."""
         check_period(start_us, end_us, by)
+        end_us = self._until_now(start_us, end_us)
         config = self.config()
         known = [c.id for c in config.cameras]
         if equipment is not None:

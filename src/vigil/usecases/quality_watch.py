@@ -115,11 +115,12 @@ class QualityWatch:
         item = self.equipment.get(camera_id)
         if item is None:
             return None
+        metrics = {f.metric for f in found}
         return self.desk.open(
             camera_id,
             SYSTEM_ACTOR,
             kind=TicketKind.DEGRADATION.value,
-            title=f"{item.name or camera_id}: picture slowly getting worse ({', '.join(sorted({f.metric for f in found}))})",
+            title=f"{item.name or camera_id}: picture slowly getting worse ({', '.join(sorted(metrics))})",
             source=TicketSource.DEGRADATION.value,
             source_ref=f"quality:{camera_id}",
             note=f"Daily picture check against the camera's own baseline: {what}. Look for dirt or fog on the lens "
