@@ -87,6 +87,28 @@ def _mad(values: Sequence[float]) -> float:
     return median(abs(v - m) for v in values)
 
 
+def _windows(
+    samples: Sequence[QualitySample], settings: DegradationSettings, period: str, since_us: int, recent_from_us: int
+) -> tuple[list[QualityMeasures], list[QualityMeasures]] | None:
+    """A period's baseline (its first ``baseline_samples`` since ``since_us``) and recent window (its latest
+    ``window`` after the baseline and at or after ``recent_from_us``); None when either is not full yet."""
+    rows = [s for s in samples if s.period == period and s.at_us >= since_us]
+    base = [r.measures for r in rows[: settings.baseline_samples]]
+    recent = [r.measures for r in rows[settings.baseline_samples :] if r.at_us >= recent_from_us]
+    if len(base) < settings.baseline_samples or len(recent) < settings.window:
+        return None
+    return base, recent[-settings.window :]
+
+
+def _declined(metric: str, base: float, recent: float, margin: float, s: DegradationSettings) -> bool:
+    if metric == "cast":
+        return recent - base > max(s.cast_shift, margin)
+    if metric == "noise":
+        return recent > s.noise_ratio * base and recent - base > margin
+    ratio = {"sharpness": s.sharp_ratio, "contrast": s.contrast_ratio, "brightness": s.dark_ratio}[metric]
+    return recent < ratio * base and base - recent > margin
+
+
 def findings(
     samples: Sequence[QualitySample], settings: DegradationSettings, since_us: int = 0, recent_from_us: int = 0
 ) -> list[Finding]:
@@ -95,29 +117,15 @@ def findings(
     is not judged."""
     out: list[Finding] = []
     for period in ("day", "night"):
-        rows = [s for s in samples if s.period == period and s.at_us >= since_us]
-        base_rows = [r.measures for r in rows[: settings.baseline_samples]]
-        recent_rows = [r.measures for r in rows[settings.baseline_samples :] if r.at_us >= recent_from_us]
-        if len(base_rows) < settings.baseline_samples or len(recent_rows) < settings.window:
+        windows = _windows(samples, settings, period, since_us, recent_from_us)
+        if windows is None:
             continue
-        recent_rows = recent_rows[-settings.window :]
+        base_rows, recent_rows = windows
         for metric in METRICS:
             base_values = [r.get(metric) for r in base_rows]
-            base, spread = median(base_values), _mad(base_values)
+            base, margin = median(base_values), settings.spread_k * _mad(base_values)
             recent = median(r.get(metric) for r in recent_rows)
-            margin = settings.spread_k * spread
-            bad = False
-            if metric == "sharpness":
-                bad = recent < settings.sharp_ratio * base and base - recent > margin
-            elif metric == "contrast":
-                bad = recent < settings.contrast_ratio * base and base - recent > margin
-            elif metric == "brightness":
-                bad = recent < settings.dark_ratio * base and base - recent > margin
-            elif metric == "noise":
-                bad = recent > settings.noise_ratio * base and recent - base > margin
-            else:
-                bad = recent - base > max(settings.cast_shift, margin)
-            if bad:
+            if _declined(metric, base, recent, margin, settings):
                 out.append(Finding(period, metric, round(base, 5), round(recent, 5)))
     return out
 
@@ -138,9 +146,4 @@ def judged_periods(
     samples: Sequence[QualitySample], settings: DegradationSettings, since_us: int, after_us: int
 ) -> int:
     """How many periods have a baseline and a full recent window after ``after_us`` (a repair is judged on them)."""
-    n = 0
-    for period in ("day", "night"):
-        rows = [s for s in samples if s.period == period and s.at_us >= since_us]
-        recent = [r for r in rows[settings.baseline_samples :] if r.at_us >= after_us]
-        n += len(rows) >= settings.baseline_samples and len(recent) >= settings.window
-    return n
+    return sum(_windows(samples, settings, p, since_us, after_us) is not None for p in ("day", "night"))
