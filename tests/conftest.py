@@ -1,1 +1,1 @@
-pytest_plugins = ["support.media", "support.browser"]
+pytest_plugins = ["support.media", "support.browser", "support.seaweed"]

@@ -66,7 +66,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         return 2
     _, catalog, store = open_storage(config, base)
     sources = clip_sources(config, catalog, store, args.camera, args.stream, start_us, end_us)
-    result = write_clip([ClipPart(s.path, s.start_us, s.end_us) for s in sources], start_us, end_us, Path(args.output))
+    result = write_clip(
+        [ClipPart(s.path, s.start_us, s.end_us, s.fetch) for s in sources], start_us, end_us, Path(args.output)
+    )
     print(
         f"wrote {result.path}: {iso_from_us(result.start_us)} to {iso_from_us(result.end_us)}, "
         f"{result.frame_count} frames, {result.size_bytes} bytes from {result.parts_used} segment(s)"

@@ -31,7 +31,7 @@ class RecordedQuality:
         pictures: list[Any] = []
         for segment in chosen:
             try:
-                pictures.append(keyframe_bgr(f"file://{self.store.absolute(segment.path)}", f"segment {segment.path}"))
+                pictures.append(keyframe_bgr(f"file://{self.store.local(segment)}", f"segment {segment.path}"))
             except (SourceError, StorageError):
                 log.warning("camera=%s: no picture in %s for the quality check", camera_id, segment.path)
         if not pictures:

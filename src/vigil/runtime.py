@@ -62,7 +62,6 @@ from vigil.storage.maintenance_files import MaintenanceFiles
 from vigil.storage.outbox import SqlOutbox, outbox_hook
 from vigil.storage.plan_files import PlanFolder
 from vigil.storage.quality import SqlQualitySamples
-from vigil.storage.segment_store import LocalSegmentStore
 from vigil.storage.smart import SmartctlProbe
 from vigil.storage.tickets import SqlTickets
 from vigil.storage.wall_groups import SqlWallGroups
@@ -80,6 +79,7 @@ from vigil.usecases.event_bus import AlarmBus, EventBus
 from vigil.usecases.incidents import IncidentDesk
 from vigil.usecases.inspections import InspectionClerk
 from vigil.usecases.maintenance_access import technician_grants
+from vigil.usecases.mover import Mover
 from vigil.usecases.notifications import Outbox
 from vigil.usecases.plans import PlanLibrary
 from vigil.usecases.playback import clip_sources
@@ -90,6 +90,7 @@ from vigil.usecases.retention import RetentionSweeper
 from vigil.usecases.settings import SettingsEditor
 from vigil.usecases.ticket_desk import TicketDesk
 from vigil.usecases.ticket_engine import TicketEngine, TicketSettings
+from vigil.usecases.tier_status import TierState, tier_states
 from vigil.usecases.wall_groups import WallGroups
 from vigil.wiring import (
     Paths,
@@ -105,6 +106,7 @@ from vigil.wiring import (
     probe_facts,
     render_report,
     salvage_facts,
+    segment_store,
     stream_specs,
 )
 
@@ -133,7 +135,9 @@ class Vigil:
         self.clock = clock or SystemClock()
         self.bus = EventBus()  # what later features (alarms, notifications, live pages) subscribe to
         self.catalog = PublishingCatalog(self.paths.catalog_url, self.bus)
-        self.store = LocalSegmentStore(self.paths.root)
+        self.store = segment_store(config, base_dir, self.paths, self.catalog)
+        self.copies = self.store.copies
+        self.mover = Mover(self.catalog, self.copies, self.store, self.store.tiers, self.clock, lambda: self.config)
         # notifications: made in the event's own transaction (the outbox hook), delivered by the service's thread
         outbox_store = SqlOutbox(self.catalog)
         self.notifications = NotificationService.from_config(config, base_dir, outbox_store, self.clock)
@@ -145,7 +149,7 @@ class Vigil:
             self.bus.subscribe(lambda _published: self.notifications.wake())
         self.reports = RecorderReports(self.catalog, on_resume=self._salvage_abandoned)
         self.holds = SqlLegalHolds(self.catalog)
-        self.sweeper = RetentionSweeper(config, self.catalog, self.store, self.clock, self.holds)
+        self.sweeper = RetentionSweeper(config, self.catalog, self.store, self.clock, self.holds, self.copies)
         self.specs = stream_specs(config, self.paths.root)
         self.supervisor = RecorderSupervisor(groups(self.specs, config.recording.streams_per_worker), self._worker_died)
         self.analysis_reports = AnalysisReports(self.catalog, ZoneInfo(config.site.timezone))
@@ -375,12 +379,26 @@ class Vigil:
         ]
         if self.settings is not None:
             loops.append((self._watch_config, "config-watch"))
+        if self.store.tiers:
+            self._check_tiers()
+            loops.append((self.mover.run, "mover"))
         for target, name in loops:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
 
+    def _check_tiers(self) -> None:
+        """Say at start-up which tiers cannot be reached (recording goes on; the mover tries again)."""
+        for tier in self.store.tiers.values():
+            try:
+                tier.check()
+            except StorageError as exc:
+                log.error("%s; footage stays on the hot disk until it can be reached", exc.message)
+            else:
+                log.info("tier %s: %s reachable", tier.name, tier.where())
+
     def stop(self) -> None:
+        self.mover.stop()
         self.analysers.stop()
         self.detector.stop()
         self.supervisor.stop()
@@ -403,7 +421,7 @@ class Vigil:
         new cameras, stop those of removed or disabled ones; the others go on untouched. Settings that need a
         restart (storage root, server, workers' sizes, the detector) keep their old values until then."""
         with self._lock:
-            self.sweeper = RetentionSweeper(new, self.catalog, self.store, self.clock, self.holds)
+            self.sweeper = RetentionSweeper(new, self.catalog, self.store, self.clock, self.holds, self.copies)
             self._route_notifications(new)
         try:
             self.register.sync(new, new.maintenance.node_id)
@@ -598,7 +616,7 @@ class Vigil:
             return ClipFile(out, int(start_file.read_text()))
         out.parent.mkdir(parents=True, exist_ok=True)
         self._prune_clips(out.parent)
-        parts = [(s.path, s.start_us, s.end_us) for s in sources]
+        parts = [(s.local(), s.start_us, s.end_us) for s in sources]
         made = self.treatments.clip(parts, start_us, end_us, out, PictureTreatment(masks=masks))
         start_file.write_text(str(made.start_us))
         return ClipFile(out, made.start_us)
@@ -632,7 +650,7 @@ class Vigil:
         """Recorded video of a range, streamed from the keyframe at or before ``start_us`` (made as it is sent);
         with ``masks``, re-encoded with them burned in."""
         sources = clip_sources(self.config, self.catalog, self.store, camera_id, stream, start_us, end_us)
-        parts = [ClipPart(s.path, s.start_us, s.end_us) for s in sources]
+        parts = [ClipPart(s.path, s.start_us, s.end_us, s.fetch) for s in sources]
         if masks:
             return open_reencoded_playback(parts, start_us, end_us, MaskPainter(masks).frame)
         return open_playback(parts, start_us, end_us)
@@ -648,7 +666,7 @@ class Vigil:
             raise NotFound(f"no camera with id {camera_id!r}")
         last = self.catalog.last_segment(camera_id, "main")
         if last is not None and self.clock.now_us() - last.end_us < PICTURE_MAX_AGE_US:
-            return keyframe_jpeg(f"file://{self.store.absolute(last.path)}", f"segment {last.path}")
+            return keyframe_jpeg(f"file://{self.store.local(last)}", f"segment {last.path}")
         stream = cam.streams.sub or cam.streams.main
         return keyframe_jpeg(stream.open_url(), stream.display_url(), self.config.recording.socket_timeout_s)
 
@@ -659,6 +677,11 @@ class Vigil:
             raise NotFound(f"no camera with id {camera_id!r}")
         source = cam.streams.sub if stream == "sub" and cam.streams.sub is not None else cam.streams.main
         return source.open_url()
+
+    def tier_states(self) -> list[TierState]:
+        """The storage tiers as the mover last saw them (no request to the stores)."""
+        where = f"folder {self.paths.root}"
+        return tier_states(self.config, self.copies, self.store.tiers, self.clock.now_us(), where, self.mover.problems)
 
     def api_deps(self) -> ApiDeps:
         return ApiDeps(
@@ -699,6 +722,7 @@ class Vigil:
             equipment=self.register,
             on_replaced=self.renew_reference,
             view_match=self.view_match,
+            tiers=self.tier_states,
             inspections=self.inspections,
             quality=self.quality,
             availability=AvailabilityDesk(

@@ -29,8 +29,8 @@ class RecordedPictures:
         if not earlier:
             return None
         last = earlier[-1]
-        path = self.store.absolute(last.path)
         try:
+            path = self.store.local(last)
             return keyframe_jpeg(f"file://{path}", f"segment {last.path}")
         except (SourceError, StorageError):
             log.warning("camera=%s: no picture in %s for the ticket", camera_id, last.path)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,13 +16,14 @@ from vigil import verify_package
 from vigil.analysis.camera import AnalysisSettings, CameraAnalysis
 from vigil.analysis.detector import DetectorSettings, load_detector
 from vigil.config.models import Config
+from vigil.config.tiers import S3TierConfig
 from vigil.media.analysis_worker import AnalysisJob
 from vigil.media.detector_process import DetectFn, DetectorJob
 from vigil.media.probe import probe_segment, salvage_segment
 from vigil.media.recorder import StreamSpec
 from vigil.notify.service import notification_router
 from vigil.passwords import Argon2Passwords
-from vigil.ports import Clock, DetectionLink, Found, SegmentFacts, SystemClock
+from vigil.ports import Clock, DetectionLink, Found, SegmentFacts, SegmentStore, SystemClock, Tier
 from vigil.storage.accounts import SqlAccounts
 from vigil.storage.alarms import SqlAlarms
 from vigil.storage.audit_log import SqlAuditLog, audit_anchor_path
@@ -32,12 +33,15 @@ from vigil.storage.evidence_package import StagedPackage
 from vigil.storage.history import SqlHistory
 from vigil.storage.incidents import SqlIncidents
 from vigil.storage.legal_holds import SqlEvidenceRegister, SqlLegalHolds
+from vigil.storage.local_tier import LocalTier
 from vigil.storage.maintenance_files import MaintenanceFiles
 from vigil.storage.outbox import SqlOutbox
 from vigil.storage.plan_files import PlanFolder
+from vigil.storage.segment_copies import SqlSegmentCopies
 from vigil.storage.segment_store import LocalSegmentStore
 from vigil.storage.site_key import SiteKey, site_key_path
 from vigil.storage.tickets import SqlTickets
+from vigil.storage.tiered_files import TieredFiles
 from vigil.treatments import Treatments
 from vigil.usecases.accounts import Accounts
 from vigil.usecases.alarm_desk import AlarmDesk
@@ -205,11 +209,51 @@ def analysis_jobs(
     return jobs
 
 
-def open_storage(config: Config, base_dir: Path) -> tuple[Paths, SqlCatalog, LocalSegmentStore]:
+def tiers_of(config: Config, base_dir: Path, env: Mapping[str, str] = os.environ) -> dict[str, Tier]:
+    """The storage tiers of ``storage.tiers`` (nothing is reached yet: a tier's ``check`` does that)."""
+    tiers: dict[str, Tier] = {}
+    for tier in config.storage.tiers:
+        if isinstance(tier, S3TierConfig):
+            from vigil.storage.s3_tier import S3Tier  # boto3 is imported only by nodes that have such a tier
+
+            access, secret = env.get(tier.access_key_env), env.get(tier.secret_key_env)
+            missing = [
+                name for name, value in ((tier.access_key_env, access), (tier.secret_key_env, secret)) if not value
+            ]
+            tiers[tier.name] = S3Tier(
+                tier.name,
+                tier.endpoint,
+                tier.bucket,
+                tier.prefix,
+                region=tier.region,
+                access_key=access,
+                secret_key=secret,
+                timeout_s=tier.timeout_s,
+                object_lock=tier.object_lock,
+                credentials_hint=f"set {' and '.join(missing)}" if missing else "",
+            )
+        else:
+            tiers[tier.name] = LocalTier(tier.name, (base_dir / tier.path).resolve())
+    return tiers
+
+
+def segment_store(config: Config, base_dir: Path, paths: Paths, catalog: SqlCatalog) -> TieredFiles:
+    """The segment files on the hot disk and on every tier (ADR 0016)."""
+    return TieredFiles(
+        LocalSegmentStore(paths.root),
+        SqlSegmentCopies(catalog),
+        tiers_of(config, base_dir),
+        paths.cache / "tiers",
+        config.storage.read_cache.max_bytes,
+    )
+
+
+def open_storage(config: Config, base_dir: Path) -> tuple[Paths, SqlCatalog, TieredFiles]:
     """The catalog and segment store alone, for commands that do not record (check, export, status)."""
     paths = Paths.of(config, base_dir)
     paths.root.mkdir(parents=True, exist_ok=True)
-    return paths, SqlCatalog(paths.catalog_url), LocalSegmentStore(paths.root)
+    catalog = SqlCatalog(paths.catalog_url)
+    return paths, catalog, segment_store(config, base_dir, paths, catalog)
 
 
 def open_accounts(config: Config, base_dir: Path) -> tuple[Accounts, SqlAuditLog, Callable[[], None]]:
@@ -229,7 +273,7 @@ def evidence_exporter(
     config: Callable[[], Config],
     paths: Paths,
     catalog: SqlCatalog,
-    store: LocalSegmentStore,
+    store: SegmentStore,
     audit: SqlAuditLog,
     clock: Clock,
     treatments: Treatments | None = None,

@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 
 from vigil.api.auth import Caller
 from vigil.api.context import Api, Cursor, Instant, Limit, Reason, Stream, instant, next_offset, offset_of
-from vigil.api.schemas import CameraOut, CapacityOut, HealthOut, Page, SegmentOut, TimelineOut
+from vigil.api.schemas import CameraOut, CapacityOut, HealthOut, Page, SegmentOut, TierOut, TimelineOut
 from vigil.config.models import CameraConfig
 from vigil.domain.access import CAMERA_ACTIONS, Action
 from vigil.domain.audit import AuditAction
@@ -194,5 +194,11 @@ def camera_router(api: Api) -> APIRouter:
             ok=cap.ok,
             summary=cap.describe(),
         )
+
+    @router.get("/storage/tiers", response_model=Page[TierOut], summary="Every storage tier: use, days kept, copy lag")
+    def tiers(caller: Caller = Depends(api.auth)) -> Page[TierOut]:
+        api.gate.require(caller.principal, Action.HEALTH, caller.client, "see the storage status")
+        states = deps.tiers() if deps.tiers is not None else []
+        return Page(items=[TierOut.of(t) for t in states], next_cursor=None)
 
     return router

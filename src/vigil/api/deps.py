@@ -36,6 +36,7 @@ from vigil.usecases.plans import PlanLibrary
 from vigil.usecases.quality_watch import QualityWatch
 from vigil.usecases.settings import SettingsEditor
 from vigil.usecases.ticket_desk import TicketDesk
+from vigil.usecases.tier_status import TierState
 from vigil.usecases.wall_groups import WallGroups
 
 
@@ -123,6 +124,7 @@ class ApiDeps:
     # a camera's device was replaced (camera, ticket): keep its old view, renew the fault detector's reference
     on_replaced: Callable[[str, int | None], None] | None = None
     view_match: Callable[[str], ViewReport] | None = None  # the new view against the old one, and shapes moved
+    tiers: Callable[[], list[TierState]] | None = None  # the storage tiers as they are now; None: not shown
 
     @property
     def config(self) -> Config:

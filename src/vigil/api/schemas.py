@@ -14,6 +14,7 @@ from vigil.domain.timeutil import iso_from_us
 from vigil.usecases.events import EventFootage
 from vigil.usecases.playback import Timeline
 from vigil.usecases.status import StreamStatus
+from vigil.usecases.tier_status import TierState
 
 T = TypeVar("T")
 
@@ -211,6 +212,40 @@ class CapacityOut(BaseModel):
     days_required: float
     ok: bool
     summary: str
+
+
+class CopyLagOut(BaseModel):
+    cameras: list[str]
+    lag_s: float = Field(description="Now minus the end of the oldest footage of these cameras not yet copied.")
+
+
+class TierOut(BaseModel):
+    name: str = Field(description="hot: the local disk under storage.root; else a tier of storage.tiers.")
+    kind: str = Field(description="hot, s3 or local.")
+    where: str
+    segments: int
+    size_bytes: int
+    days_kept: float = Field(description="From the oldest footage it holds to now.")
+    days_required: float | None = Field(description="What the rules ask it to keep (none: nothing asked).")
+    short: bool = Field(description="Keeps fewer days than required (so is a node younger than that).")
+    problem: str = Field(description="Empty when the tier answered; else what is wrong.")
+    copy_lags: list[CopyLagOut]
+
+    @classmethod
+    def of(cls, tier: TierState) -> TierOut:
+        lags = [CopyLagOut(cameras=list(lag.cameras), lag_s=lag.lag_s) for lag in tier.copy_lags]
+        return cls(
+            name=tier.name,
+            kind=tier.kind,
+            where=tier.where,
+            segments=tier.segments,
+            size_bytes=tier.size_bytes,
+            days_kept=tier.days_kept,
+            days_required=tier.days_required,
+            short=tier.short,
+            problem=tier.problem,
+            copy_lags=lags,
+        )
 
 
 class EventFootageOut(BaseModel):

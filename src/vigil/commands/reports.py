@@ -8,8 +8,10 @@ from vigil.config.models import Config
 from vigil.domain.timeutil import iso_from_us
 from vigil.ports import SystemClock
 from vigil.storage.legal_holds import SqlLegalHolds
+from vigil.storage.tiered_files import TieredFiles
 from vigil.usecases.integrity import run_check
 from vigil.usecases.status import site_status
+from vigil.usecases.tier_status import tier_states
 from vigil.wiring import open_storage, probe_facts
 
 
@@ -68,6 +70,7 @@ def print_status(config: Config, base: Path) -> int:
     days = f"{cap.days_of_capacity:.1f}" if cap.days_of_capacity is not None else "unknown"
     print(f"Capacity: {days} days at measured bitrates; {cap.days_required:g} days required by the legal minimum")
     print(f"Forecast: {cap.describe()}" + ("" if cap.ok else "  <-- NOT ENOUGH"))
+    tiers_short = print_tiers(config, store, st.now_us) if store.tiers else False
     for event in st.open_problems:
         print(f"Open problem since {iso_from_us(event.start_us)}: {event.description}")
     held_bytes = sum(kept.size_bytes for kept in st.held)
@@ -78,12 +81,41 @@ def print_status(config: Config, base: Path) -> int:
             f"  hold {hold.id}: {hold.camera_id} {iso_from_us(hold.start_us)} to {iso_from_us(hold.end_us)}, "
             f"{kept.segments} segment(s), {kept.size_bytes / 1e6:.1f} MB; by {hold.placed_by}: {hold.reason}"
         )
-    return 0 if cap.ok and not st.open_problems else 1
+    return 0 if cap.ok and not st.open_problems and not tiers_short else 1
+
+
+def print_tiers(config: Config, store: TieredFiles, now_us: int) -> bool:
+    """The storage tiers (each reached now); True when one does not answer."""
+    states = tier_states(config, store.copies, store.tiers, now_us, f"folder {store.hot.root}")
+    rows = [["TIER", "KIND", "WHERE", "SEGMENTS", "GB", "DAYS KEPT", "DAYS REQUIRED", "STATE"]]
+    for tier in states:
+        need = f"{tier.days_required:g}" if tier.days_required is not None else "-"
+        state = tier.problem or ("short of the days required" if tier.short else "ok")
+        rows.append(
+            [
+                tier.name,
+                tier.kind,
+                tier.where,
+                str(tier.segments),
+                f"{tier.size_bytes / 1e9:.2f}",
+                f"{tier.days_kept:.1f}",
+                need,
+                state[:80],
+            ]
+        )
+    print()
+    print(_table(rows))
+    for tier in states:
+        for lag in tier.copy_lags:
+            print(f"Copies to {tier.name} of {', '.join(lag.cameras)}: {lag.lag_s:.0f} s behind")
+    return any(tier.problem for tier in states)
 
 
 def print_check(config: Config, base: Path, repair: bool, verify_hashes: bool) -> int:
     _, catalog, store = open_storage(config, base)
-    report = run_check(catalog, store, SystemClock(), probe_facts, repair=repair, verify_hashes=verify_hashes)
+    report = run_check(
+        catalog, store, SystemClock(), probe_facts, repair=repair, verify_hashes=verify_hashes, copies=store.copies
+    )
     print(f"checked {report.segments_checked} catalogued segment(s), {report.files_on_disk} file(s) on disk")
     for f in report.findings:
         mark = "repaired" if f.repaired else ("problem" if f in report.problems else "note")

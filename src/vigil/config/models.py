@@ -7,7 +7,6 @@ creates folders).
 from __future__ import annotations
 
 import os
-import re
 from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -15,7 +14,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -26,40 +24,15 @@ from pydantic import (
 from vigil.config.alarms import AlarmsConfig
 from vigil.config.maintenance import MaintenanceSettingsConfig
 from vigil.config.notifications import NotificationsConfig
+from vigil.config.tiers import HOT, CopyRule, LifecycleRule, MoverConfig, ReadCacheConfig, TierConfig
+from vigil.config.units import ByteSize
 from vigil.domain.errors import ConfigError
 from vigil.domain.geometry import check_line, check_polygon
 from vigil.domain.privacy import Masks, as_masks
 from vigil.domain.rules import Rule, RuleKind, Schedule
+from vigil.domain.tiers import Rule as TierRule
+from vigil.domain.tiers import short_of_minimum
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?i?b?)?\s*$", re.IGNORECASE)
-_FACTORS = {
-    "": 1,
-    "b": 1,
-    "k": 10**3,
-    "m": 10**6,
-    "g": 10**9,
-    "t": 10**12,
-    "p": 10**15,
-    "ki": 2**10,
-    "mi": 2**20,
-    "gi": 2**30,
-    "ti": 2**40,
-    "pi": 2**50,
-}
-
-
-def _parse_size(value: object) -> object:
-    """Accept ``500GB``, ``1.5 TiB``, ``2000000`` or an int; leave anything else for pydantic to refuse."""
-    if isinstance(value, str):
-        match = _SIZE.match(value)
-        if not match:
-            raise ValueError(f"not a size: {value!r} (use bytes or a unit such as 500GB, 2TiB)")
-        unit = (match.group(2) or "").lower().removesuffix("b")
-        return int(float(match.group(1)) * _FACTORS[unit])
-    return value
-
-
-ByteSize = Annotated[int, BeforeValidator(_parse_size), Field(ge=0)]
 _ID = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 
 
@@ -381,6 +354,21 @@ class StorageConfig(Strict):
         description="Legal minimum retention; the size rule never deletes younger footage.",
     )
     sweep_interval_s: float = Field(default=30.0, gt=0, description="How often retention runs.")
+    tiers: list[TierConfig] = Field(
+        default_factory=list,
+        description="Where footage goes after the hot disk: S3-compatible stores and folders on other disks.",
+    )
+    lifecycle: list[LifecycleRule] = Field(
+        default_factory=list,
+        description="When footage leaves the hot disk for a tier, and how long it is kept there (first match wins).",
+    )
+    copies: list[CopyRule] = Field(
+        default_factory=list, description="Footage copied to a second tier as soon as it is written."
+    )
+    mover: MoverConfig = Field(default_factory=MoverConfig, description="The mover that copies footage to tiers.")
+    read_cache: ReadCacheConfig = Field(
+        default_factory=ReadCacheConfig, description="Archived footage fetched for reading, kept on the hot disk."
+    )
 
 
 class RecordingConfig(Strict):
@@ -514,7 +502,35 @@ class Config(Strict):
                     f"camera {cam.id!r}: retention.max_age_days ({cam.retention.max_age_days:g}) is shorter than "
                     f"the legal minimum of {min_days:g} days"
                 )
+        self._check_tiers()
         return self
+
+    def _check_tiers(self) -> None:
+        """Lifecycle and copy rules name cameras that exist, and keep footage at least its legal minimum."""
+        cameras = {c.id for c in self.cameras}
+        s = self.storage
+        names = [t.name for t in s.tiers]
+        for k, tier in enumerate(s.tiers):
+            if tier.name == HOT:
+                raise ValueError(f"storage.tiers[{k}].name: {HOT!r} is the local disk under storage.root; pick another")
+            if names.count(tier.name) > 1:
+                raise ValueError(f"storage.tiers[{k}].name: {tier.name!r} is used twice")
+        known = ", ".join(names) or "none"
+        named = [(f"storage.lifecycle[{k}]", r.tier) for k, r in enumerate(s.lifecycle)]
+        named += [(f"storage.copies[{k}]", r.tier) for k, r in enumerate(s.copies)]
+        for where, name in named:
+            if name not in names:
+                raise ValueError(f"{where}.tier: no tier named {name!r} (tiers: {known})")
+        scoped = [(f"storage.lifecycle[{k}]", r.cameras) for k, r in enumerate(s.lifecycle)]
+        scoped += [(f"storage.copies[{k}]", r.cameras) for k, r in enumerate(s.copies)]
+        for where, ids in scoped:
+            unknown = sorted(set(ids) - cameras)
+            if unknown:
+                raise ValueError(f"{where}.cameras: no camera with id {unknown[0]!r}")
+        rules = [TierRule(frozenset(r.cameras), r.footage, r.tier, r.hot_days, r.tier_days) for r in s.lifecycle]
+        short = short_of_minimum(rules, {c.id: self.min_days_for(c) for c in self.cameras}, s.min_retention_days)
+        if short:
+            raise ValueError(f"storage.lifecycle{short[0]}")
 
     def _check_alarms(self) -> None:
         """Alarm rules, escalation steps and maintenance windows name channels and cameras that exist."""

@@ -69,9 +69,12 @@ class LedgerEntry:
     reason: str
     prev_entry_sha256: str | None
     entry_sha256: str
+    tiers: str = "hot"  # the tiers it was deleted from, comma-separated (ADR 0016)
 
     def fields(self) -> dict[str, Any]:
-        return {
+        """What the entry's hash covers (``tiers`` only when not just the hot disk: older entries stay valid)."""
+        extra: dict[str, Any] = {} if self.tiers == "hot" else {"tiers": self.tiers}
+        return extra | {
             "deleted_us": self.deleted_us,
             "segment_id": self.segment_id,
             "camera_id": self.camera_id,

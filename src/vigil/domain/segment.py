@@ -61,6 +61,8 @@ class Segment:
     height: int
     frame_count: int
     recovered: bool
+    hot: bool = True  # still on the hot disk; False: only on storage tiers (ADR 0016)
+    event_footage: bool | None = None  # an event in or near it (lifecycle rules by kind); None: not yet looked at
 
     @property
     def duration_us(self) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -44,6 +44,10 @@ class ClipPart:
     path: Path
     start_us: int
     end_us: int
+    fetch: Callable[[], Path] | None = None  # gives the file to read when it is needed (an archived segment)
+
+    def local(self) -> Path:
+        return self.fetch() if self.fetch is not None else self.path
 
 
 @dataclass(frozen=True)
@@ -202,7 +206,7 @@ def packet_timeline(parts: Sequence[ClipPart]) -> Iterator[tuple[Timed, VideoStr
     """Packets of all ``parts`` in order, timed from the first part's ``start_us``."""
     first_format: tuple[str, int, int] | None = None
     for index, part in enumerate(parts):
-        container, stream = open_video(part.path)
+        container, stream = open_video(part.local())
         try:
             first_format = first_format or _format(stream)
             if _format(stream) != first_format:

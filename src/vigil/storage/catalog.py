@@ -73,6 +73,8 @@ def _segment(row: RowMapping) -> Segment:
         height=row["height"],
         frame_count=row["frame_count"],
         recovered=bool(row["recovered"]),
+        hot=bool(row.get("hot", True)),
+        event_footage=None if row.get("event_footage") is None else bool(row["event_footage"]),
     )
 
 
@@ -261,16 +263,33 @@ class SqlCatalog:
             return _segment(row) if row else None
 
     def retention_view(self) -> list[StoredSegment]:
-        c = t.segments.c
+        c, k = t.segments.c, t.segment_copies.c
+        copied = exists().where(k.segment_id == c.id, k.state == "verified")
         with self._read() as conn:
             rows = conn.execute(
-                select(c.id, c.camera_id, c.start_us, c.end_us, c.size_bytes).where(c.state == "ok")
+                select(c.id, c.camera_id, c.start_us, c.end_us, c.size_bytes, c.hot, c.event_footage)
+                .add_columns(copied.label("copied"))
+                .where(c.state == "ok")
             ).all()
-        return [StoredSegment(r.id, r.camera_id, r.start_us, r.end_us, r.size_bytes) for r in rows]
+        return [
+            StoredSegment(
+                r.id,
+                r.camera_id,
+                r.start_us,
+                r.end_us,
+                r.size_bytes,
+                hot=bool(r.hot),
+                copied=bool(r.copied),
+                event_footage=None if r.event_footage is None else bool(r.event_footage),
+            )
+            for r in rows
+        ]
 
     def total_bytes(self) -> int:
+        c = t.segments.c
         with self._read() as conn:
-            return int(conn.execute(select(func.coalesce(func.sum(t.segments.c.size_bytes), 0))).scalar_one())
+            query = select(func.coalesce(func.sum(c.size_bytes), 0)).where(c.hot.is_(True))
+            return int(conn.execute(query).scalar_one())
 
     def bytes_per_second(self, since_us: int) -> dict[str, float]:
         """Measured recording rate per camera over segments that ended after ``since_us``."""
@@ -294,8 +313,11 @@ class SqlCatalog:
             done = conn.execute(update(t.segments).where(s.id == segment_id, ~held).values(state="deleting"))
             return bool(done.rowcount)
 
-    def remove_segment(self, seg: Segment, now_us: int, rule: str, actor: str, reason: str) -> LedgerEntry:
-        """Write the ledger entry and drop the row, in one transaction (call after the file is unlinked)."""
+    def remove_segment(
+        self, seg: Segment, now_us: int, rule: str, actor: str, reason: str, tiers: Sequence[str] = ("hot",)
+    ) -> LedgerEntry:
+        """Write the ledger entry and drop the row, in one transaction (call after the file, and every copy on a
+        tier, is deleted: ``tiers`` names where it was)."""
         with self._write() as conn:
             prev = conn.execute(
                 select(t.deletion_ledger.c.entry_sha256).order_by(t.deletion_ledger.c.id.desc()).limit(1)
@@ -314,13 +336,15 @@ class SqlCatalog:
                 "actor": actor,
                 "reason": reason,
             }
-            entry = ledger_entry_hash(prev, fields)
+            where = ",".join(tiers) or "hot"
+            hashed = fields | ({} if where == "hot" else {"tiers": where})
+            entry = ledger_entry_hash(prev, hashed)
             new_id = conn.execute(
-                insert(t.deletion_ledger).values(**fields, prev_entry_sha256=prev, entry_sha256=entry)
+                insert(t.deletion_ledger).values(**fields, tiers=where, prev_entry_sha256=prev, entry_sha256=entry)
             ).inserted_primary_key
             conn.execute(delete(t.segments).where(t.segments.c.id == seg.id))
             assert new_id is not None
-            return LedgerEntry(id=int(new_id[0]), prev_entry_sha256=prev, entry_sha256=entry, **fields)
+            return LedgerEntry(id=int(new_id[0]), prev_entry_sha256=prev, entry_sha256=entry, tiers=where, **fields)
 
     def ledger(self, limit: int | None = None) -> list[LedgerEntry]:
         query = select(t.deletion_ledger).order_by(t.deletion_ledger.c.id)

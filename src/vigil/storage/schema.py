@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 
 metadata = MetaData()
@@ -46,8 +47,27 @@ segments = Table(
     Column("frame_count", Integer, nullable=False),
     Column("recovered", Boolean, nullable=False, default=False),
     Column("state", String(16), nullable=False, default="ok"),  # ok | deleting
+    Column("hot", Boolean, nullable=False, default=True, server_default=true()),  # false: only on tiers (ADR 0016)
+    Column("event_footage", Boolean, nullable=True),  # an event in or near it; null: not yet looked at (ADR 0016)
     Index("ix_segments_stream_time", "camera_id", "stream", "start_us"),
     Index("ix_segments_start", "start_us"),
+)
+
+segment_copies = Table(  # a segment's copy on a storage tier (ADR 0016)
+    "segment_copies",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("segment_id", Integer, ForeignKey("segments.id", ondelete="CASCADE"), nullable=False),
+    Column("tier", String(32), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # copying | verified | damaged
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("started_us", BigInteger, nullable=False),
+    Column("verified_us", BigInteger, nullable=True),
+    Column("checked_us", BigInteger, nullable=True),
+    Column("note", Text, nullable=False, default=""),
+    UniqueConstraint("segment_id", "tier", name="uq_segment_copies_tier"),
+    Index("ix_segment_copies_tier", "tier", "state"),
 )
 
 gaps = Table(
@@ -102,6 +122,7 @@ deletion_ledger = Table(
     Column("reason", Text, nullable=False),
     Column("prev_entry_sha256", String(64), nullable=True),
     Column("entry_sha256", String(64), nullable=False),
+    Column("tiers", String(200), nullable=False, default="hot", server_default="hot"),  # revision 0016
     Index("ix_ledger_sha", "sha256"),
     Index("ix_ledger_stream_time", "camera_id", "stream", "start_us"),  # revision 0007
 )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from vigil.domain.segment import Segment
 from vigil.domain.segment_names import PART_SUFFIX, SEGMENT_SUFFIX
+from vigil.domain.tiers import HOT
 from vigil.durable_files import fsync_dir, sha256_file
 from vigil.ports import DiskUsage
 
@@ -33,6 +35,13 @@ class LocalSegmentStore:
             fsync_dir(path.parent)
             if not any(path.parent.iterdir()):
                 path.parent.rmdir()
+
+    def local(self, seg: Segment) -> Path:
+        return self.absolute(seg.path)
+
+    def erase(self, seg: Segment) -> list[str]:
+        self.delete(seg.path)
+        return [HOT]
 
     def _glob(self, suffix: str, under: str | None) -> list[str]:
         """Files ending in ``suffix`` in every stream's day folders, or only under ``camera/stream``."""

@@ -78,7 +78,7 @@ def export_camera(
         relpath = f"clips/{safe_part(camera_id)}/{safe_part(camera_id)}_{stream}_{stamp(clip_start)}.mp4"
         try:
             made = write_clip(
-                [(store.absolute(s.path), s.start_us, s.end_us) for s in parts],
+                [(store.local(s), s.start_us, s.end_us) for s in parts],
                 clip_start,
                 clip_end,
                 package.path(relpath),

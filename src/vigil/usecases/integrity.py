@@ -1,8 +1,10 @@
 """``vigil check``: the catalog against the disk, and each stream's hash chain.
 
 Findings and what ``--repair`` does with them:
-- ``missing_file``: a catalogued segment's file is gone. Repair: the row is removed with a ledger entry
-  (rule ``check_repair``), so the loss stays on record.
+- ``missing_file``: a catalogued segment's file is gone from the hot disk. Repair: when a verified copy is on a
+  tier (ADR 0016), the segment is released to it (nothing is lost: a copied camera survives the loss of the hot
+  disk); else the row is removed with a ledger entry (rule ``check_repair``), so the loss stays on record.
+- ``no_copy``: a segment released from the hot disk has no verified copy left on any tier. Never repaired.
 - ``size_mismatch`` / ``hash_mismatch``: the file was altered. Never repaired: it is evidence.
 - ``chain_broken``: a row's ``prev_sha256`` names neither the previous row nor a ledgered deletion: a row
   was removed or rewritten behind Vigil's back. Never repaired.
@@ -18,10 +20,19 @@ from dataclasses import dataclass, field
 
 from vigil.domain.errors import StorageError
 from vigil.domain.segment import Segment
-from vigil.ports import Catalog, Clock, ProbeFn, SegmentStore
+from vigil.domain.tiers import CopyState
+from vigil.ports import Catalog, Clock, ProbeFn, SegmentCopyStore, SegmentStore
 from vigil.usecases.recovery import segment_info
 
-SERIOUS = {"missing_file", "size_mismatch", "hash_mismatch", "chain_broken", "orphan_file", "interrupted_deletion"}
+SERIOUS = {
+    "no_copy",
+    "missing_file",
+    "size_mismatch",
+    "hash_mismatch",
+    "chain_broken",
+    "orphan_file",
+    "interrupted_deletion",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +58,13 @@ class CheckReport:
         return not self.problems
 
 
-def _check_file(seg: Segment, store: SegmentStore, verify_hashes: bool) -> Finding | None:
+def _check_file(
+    seg: Segment, store: SegmentStore, verify_hashes: bool, copies: SegmentCopyStore | None
+) -> Finding | None:
+    if not seg.hot:
+        if copies is not None and not any(c.state is CopyState.VERIFIED for c in copies.copies(seg.id)):
+            return Finding("no_copy", seg.path, f"segment {seg.id} left the hot disk and has no verified copy")
+        return None  # the scrub re-reads the tiers' copies
     size = store.size(seg.path)
     if size is None:
         return Finding("missing_file", seg.path, f"segment {seg.id} of {seg.camera_id}/{seg.stream} has no file")
@@ -92,15 +109,20 @@ def run_check(
     *,
     repair: bool = False,
     verify_hashes: bool = True,
+    copies: SegmentCopyStore | None = None,
 ) -> CheckReport:
     report = CheckReport()
     segments = catalog.all_segments()
     report.segments_checked = len(segments)
     for seg in segments:
-        finding = _check_file(seg, store, verify_hashes)
+        finding = _check_file(seg, store, verify_hashes, copies)
         if finding is not None and finding.kind == "missing_file" and repair:
-            catalog.remove_segment(seg, clock.now_us(), "check_repair", "vigil check", "file missing from disk")
-            finding = Finding(finding.kind, finding.path, finding.detail, repaired=True)
+            if copies is not None and copies.release(seg.id):
+                detail = f"{finding.detail}; released to its verified copy on a tier"
+            else:
+                catalog.remove_segment(seg, clock.now_us(), "check_repair", "vigil check", "file missing from disk")
+                detail = finding.detail
+            finding = Finding(finding.kind, finding.path, detail, repaired=True)
         if finding is not None:
             report.findings.append(finding)
     report.findings.extend(_check_chains(segments, catalog.ledger_hashes()))
@@ -117,8 +139,10 @@ def _interrupted_deletions(catalog: Catalog, store: SegmentStore, clock: Clock, 
     for seg in catalog.deleting_segments():
         finding = Finding("interrupted_deletion", seg.path, f"segment {seg.id} was being deleted")
         if repair:
-            store.delete(seg.path)
-            catalog.remove_segment(seg, clock.now_us(), "retention", "vigil check", "finishing an interrupted deletion")
+            tiers = store.erase(seg)
+            catalog.remove_segment(
+                seg, clock.now_us(), "retention", "vigil check", "finishing an interrupted deletion", tiers
+            )
             finding = Finding(finding.kind, finding.path, finding.detail, repaired=True)
         findings.append(finding)
     return findings

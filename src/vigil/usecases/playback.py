@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from vigil.config.models import Config
@@ -17,9 +19,16 @@ MAX_CLIP_US = 6 * 3600 * 1_000_000
 
 @dataclass(frozen=True, slots=True)
 class ClipSource:
+    """A segment of a clip: ``path`` names it (the hot disk's file), ``local()`` gives a file to read it from, on
+    whichever tier holds it (an archived segment is fetched then, not before: ADR 0016)."""
+
     path: Path
     start_us: int
     end_us: int
+    fetch: Callable[[], Path]
+
+    def local(self) -> Path:
+        return self.fetch()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +64,7 @@ def clip_sources(
         raise NoFootage(
             f"camera {camera_id!r} has no recorded footage between {iso_from_us(start_us)} and {iso_from_us(end_us)}"
         )
-    return [ClipSource(store.absolute(s.path), s.start_us, s.end_us) for s in segments]
+    return [ClipSource(store.absolute(s.path), s.start_us, s.end_us, partial(store.local, s)) for s in segments]
 
 
 TIMELINE_EVENTS = 1000  # the most events a timeline carries (the newest)

@@ -11,8 +11,9 @@ from vigil.config.models import Config
 from vigil.domain.capacity import CapacityForecast, capacity_bytes, forecast_capacity
 from vigil.domain.holds import mark_held
 from vigil.domain.retention import DiskBudget, RetentionPolicy, plan_retention
+from vigil.domain.tiers import Rule
 from vigil.domain.timeutil import US_PER_DAY
-from vigil.ports import Catalog, Clock, LegalHolds, SegmentStore
+from vigil.ports import Catalog, Clock, LegalHolds, SegmentCopyStore, SegmentStore
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,22 @@ class SweepResult:
     shortfall_bytes: int
     forecast: CapacityForecast
     kept_by_hold: int = 0  # segments the rules would have deleted, kept by legal holds
+    released: int = 0  # copied segments released from the hot disk to make room (kept on their tier)
+
+
+REASONS = {
+    "max_age": "older than the camera's maximum age",
+    "lifecycle": "past its lifecycle rule (storage.lifecycle: hot_days + tier_days)",
+    "max_bytes": "disk budget reached; oldest footage past its legal minimum goes first",
+}
+
+
+def rules_of(config: Config) -> tuple[list[Rule], list[Rule]]:
+    """(lifecycle rules, copy rules) of ``storage``, in the order written."""
+    s = config.storage
+    life = [Rule(frozenset(r.cameras), r.footage, r.tier, r.hot_days, r.tier_days) for r in s.lifecycle]
+    copies = [Rule(frozenset(r.cameras), r.footage, r.tier) for r in s.copies]
+    return life, copies
 
 
 def policies(config: Config) -> tuple[dict[str, RetentionPolicy], RetentionPolicy]:
@@ -59,10 +76,16 @@ class RetentionSweeper:
     another process, wins too)."""
 
     def __init__(
-        self, config: Config, catalog: Catalog, store: SegmentStore, clock: Clock, holds: LegalHolds | None = None
+        self,
+        config: Config,
+        catalog: Catalog,
+        store: SegmentStore,
+        clock: Clock,
+        holds: LegalHolds | None = None,
+        copies: SegmentCopyStore | None = None,
     ) -> None:
         self._config, self._catalog, self._store, self._clock = config, catalog, store, clock
-        self._holds = holds
+        self._holds, self._copies = holds, copies
 
     def _budget(self, now_us: int) -> DiskBudget:
         storage = self._config.storage
@@ -85,7 +108,8 @@ class RetentionSweeper:
         view = self._catalog.retention_view()
         if self._holds is not None:
             view = mark_held(view, self._holds.active())
-        plan = plan_retention(view, per_camera, default, self._budget(now), now)
+        life, _ = rules_of(self._config)
+        plan = plan_retention(view, per_camera, default, self._budget(now), now, life)
         deleted = freed = 0
         kept = plan.kept_by_hold
         for deletion in plan.deletions:
@@ -95,22 +119,32 @@ class RetentionSweeper:
             if not self._catalog.mark_deleting(seg.id):
                 kept += 1  # a hold placed since the plan was made
                 continue
-            self._store.delete(seg.path)
-            reason = (
-                "older than the camera's maximum age"
-                if deletion.rule == "max_age"
-                else "disk budget reached; oldest footage past its legal minimum goes first"
-            )
-            self._catalog.remove_segment(seg, now, deletion.rule, "retention", reason)
+            tiers = self._store.erase(seg)
+            self._catalog.remove_segment(seg, now, deletion.rule, "retention", REASONS[deletion.rule], tiers)
             deleted += 1
-            freed += seg.size_bytes
+            freed += seg.size_bytes if seg.hot else 0
+        released = self._release(plan.releases)
         if deleted:
             log.info("retention deleted %d segment(s), %d bytes", deleted, freed)
+        if released:
+            log.info("retention released %d copied segment(s) from the hot disk to make room", released)
         if kept:
             log.info("retention kept %d segment(s) the rules would have deleted: under legal hold", kept)
         forecast = measure_capacity(self._config, self._catalog, self._store, now)
         self._capacity_event(plan.shortfall_bytes, forecast, now)
-        return SweepResult(deleted, freed, plan.shortfall_bytes, forecast, kept)
+        return SweepResult(deleted, freed, plan.shortfall_bytes, forecast, kept, released)
+
+    def _release(self, segment_ids: list[int]) -> int:
+        """Hot segments with a verified copy leave the hot disk (the catalog first, then the file)."""
+        if self._copies is None:
+            return 0
+        done = 0
+        for segment_id in segment_ids:
+            seg = self._catalog.segment(segment_id)
+            if seg is not None and self._copies.release(segment_id):
+                self._store.delete(seg.path)
+                done += 1
+        return done
 
     def _capacity_event(self, shortfall: int, forecast: CapacityForecast, now: int) -> None:
         open_event = self._catalog.open_event(CAPACITY_EVENT)

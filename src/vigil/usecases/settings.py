@@ -40,6 +40,8 @@ def restart_needed(old: Config, new: Config) -> list[str]:
     pairs = {
         "storage.root": (old.storage.root, new.storage.root),
         "storage.catalog_url": (old.storage.catalog_url, new.storage.catalog_url),
+        "storage.tiers": (old.storage.tiers, new.storage.tiers),
+        "storage.read_cache": (old.storage.read_cache, new.storage.read_cache),
         "server": (old.server, new.server),
         "recording.streams_per_worker": (old.recording.streams_per_worker, new.recording.streams_per_worker),
         "analysis.cameras_per_worker": (old.analysis.cameras_per_worker, new.analysis.cameras_per_worker),

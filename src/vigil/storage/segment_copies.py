@@ -1,0 +1,196 @@
+"""Copies of segments on the storage tiers, in the catalog's database (``segment_copies`` and ``segments.hot`` of
+migration 0016): ``SqlSegmentCopies`` is the :class:`vigil.ports.SegmentCopyStore`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import RowMapping, and_, exists, func, insert, or_, select, update
+
+from vigil.domain.errors import NotFound
+from vigil.domain.segment import Segment
+from vigil.domain.tiers import CopyState, SegmentCopy
+from vigil.storage import schema as t
+from vigil.storage.catalog import SqlCatalog, _segment
+
+_c = t.segment_copies.c
+_s = t.segments.c
+CHUNK = 500
+
+
+def _copy(row: RowMapping) -> SegmentCopy:
+    return SegmentCopy(
+        id=row["id"],
+        segment_id=row["segment_id"],
+        tier=row["tier"],
+        key=row["key"],
+        state=CopyState(row["state"]),
+        size_bytes=row["size_bytes"],
+        started_us=row["started_us"],
+        verified_us=row["verified_us"],
+        checked_us=row["checked_us"],
+        note=row["note"],
+    )
+
+
+def _verified_on(tier: str) -> Any:
+    return exists().where(_c.segment_id == _s.id, _c.tier == tier, _c.state == CopyState.VERIFIED.value)
+
+
+class SqlSegmentCopies:
+    def __init__(self, catalog: SqlCatalog) -> None:
+        self._catalog = catalog
+
+    # --- the mover -------------------------------------------------------------------------------------------------
+    def start(self, segment_id: int, tier: str, key: str, now_us: int) -> SegmentCopy:
+        """The segment's copy on ``tier``, (again) in state copying."""
+        with self._catalog._write() as conn:
+            if conn.execute(select(_s.id).where(_s.id == segment_id)).first() is None:
+                raise NotFound(f"no segment with id {segment_id}")
+            found = conn.execute(select(_c.id).where(_c.segment_id == segment_id, _c.tier == tier)).first()
+            values = {"state": CopyState.COPYING.value, "key": key, "started_us": now_us, "note": ""}
+            if found is None:
+                new = conn.execute(
+                    insert(t.segment_copies).values(segment_id=segment_id, tier=tier, size_bytes=0, **values)
+                ).inserted_primary_key
+                assert new is not None
+                copy_id = int(new[0])
+            else:
+                copy_id = int(found.id)
+                conn.execute(update(t.segment_copies).where(_c.id == copy_id).values(**values))
+            row = conn.execute(select(t.segment_copies).where(_c.id == copy_id)).mappings().one()
+            return _copy(row)
+
+    def verified(self, copy_id: int, size_bytes: int, now_us: int) -> None:
+        values = {"state": CopyState.VERIFIED.value, "size_bytes": size_bytes, "verified_us": now_us, "note": ""}
+        with self._catalog._write() as conn:
+            conn.execute(update(t.segment_copies).where(_c.id == copy_id).values(checked_us=now_us, **values))
+
+    def mark(self, copy_id: int, state: CopyState, now_us: int, note: str = "") -> None:
+        with self._catalog._write() as conn:
+            conn.execute(
+                update(t.segment_copies).where(_c.id == copy_id).values(state=state.value, checked_us=now_us, note=note)
+            )
+
+    def checked(self, copy_id: int, now_us: int) -> None:
+        with self._catalog._write() as conn:
+            conn.execute(update(t.segment_copies).where(_c.id == copy_id).values(checked_us=now_us))
+
+    def uncopied(
+        self,
+        tier: str,
+        cameras: Sequence[str] | None,
+        ended_before_us: int,
+        limit: int,
+        after_id: int = 0,
+        footage: str = "all",
+    ) -> list[Segment]:
+        """Hot segments that ended before ``ended_before_us`` with no verified copy on ``tier``, by id after
+        ``after_id`` (oldest first); ``footage`` events or continuous leaves out those known to be the other kind."""
+        query = select(t.segments).where(
+            _s.hot.is_(True),
+            _s.state == "ok",
+            _s.end_us <= ended_before_us,
+            _s.id > after_id,
+            ~_verified_on(tier),
+        )
+        if footage != "all":
+            query = query.where(or_(_s.event_footage.is_(None), _s.event_footage.is_(footage == "events")))
+        if cameras is not None:
+            query = query.where(_s.camera_id.in_(list(cameras)))
+        with self._catalog._read() as conn:
+            return [_segment(r) for r in conn.execute(query.order_by(_s.id).limit(limit)).mappings()]
+
+    def releasable(self, limit: int, after_id: int = 0) -> list[tuple[Segment, set[str]]]:
+        """Hot segments with at least one verified copy, and the tiers holding one."""
+        verified = exists().where(_c.segment_id == _s.id, _c.state == CopyState.VERIFIED.value)
+        query = select(t.segments).where(_s.hot.is_(True), _s.state == "ok", _s.id > after_id, verified)
+        with self._catalog._read() as conn:
+            segments = [_segment(r) for r in conn.execute(query.order_by(_s.id).limit(limit)).mappings()]
+            tiers = self._verified_tiers(conn, [s.id for s in segments])
+        return [(s, tiers.get(s.id, set())) for s in segments]
+
+    def release(self, segment_id: int) -> bool:
+        """The segment leaves the hot disk (the catalog first; the caller unlinks the file after): only when a
+        verified copy exists and it is still hot."""
+        verified = exists().where(_c.segment_id == _s.id, _c.state == CopyState.VERIFIED.value)
+        with self._catalog._write() as conn:
+            still_hot = and_(_s.id == segment_id, _s.hot.is_(True), _s.state == "ok", verified)
+            done = conn.execute(update(t.segments).where(still_hot).values(hot=False))
+            return bool(done.rowcount)
+
+    def released_among(self, paths: Iterable[str]) -> list[Segment]:
+        """Of these hot-disk paths, the segments the catalog says are released."""
+        wanted = list(paths)
+        out: list[Segment] = []
+        with self._catalog._read() as conn:
+            for i in range(0, len(wanted), CHUNK):
+                query = select(t.segments).where(_s.path.in_(wanted[i : i + CHUNK]), _s.hot.is_(False))
+                out += [_segment(r) for r in conn.execute(query).mappings()]
+        return out
+
+    def classify(self, segment_id: int, event_footage: bool) -> None:
+        """Record whether the segment holds event footage (lifecycle rules by kind read it)."""
+        with self._catalog._write() as conn:
+            conn.execute(update(t.segments).where(_s.id == segment_id).values(event_footage=event_footage))
+
+    def unclassified(self, ended_before_us: int, limit: int) -> list[Segment]:
+        """Segments whose kind is not yet recorded, ended before ``ended_before_us``, oldest first."""
+        query = select(t.segments).where(_s.event_footage.is_(None), _s.state == "ok", _s.end_us <= ended_before_us)
+        with self._catalog._read() as conn:
+            return [_segment(r) for r in conn.execute(query.order_by(_s.id).limit(limit)).mappings()]
+
+    # --- readers, status, scrub -----------------------------------------------------------------------------------
+    def copies(self, segment_id: int) -> list[SegmentCopy]:
+        with self._catalog._read() as conn:
+            rows = conn.execute(select(t.segment_copies).where(_c.segment_id == segment_id).order_by(_c.id)).mappings()
+            return [_copy(r) for r in rows]
+
+    def _verified_tiers(self, conn: Any, ids: Sequence[int]) -> dict[int, set[str]]:
+        out: dict[int, set[str]] = {}
+        for i in range(0, len(ids), CHUNK):
+            rows = conn.execute(
+                select(_c.segment_id, _c.tier).where(
+                    _c.segment_id.in_(ids[i : i + CHUNK]), _c.state == CopyState.VERIFIED.value
+                )
+            ).all()
+            for row in rows:
+                out.setdefault(row.segment_id, set()).add(row.tier)
+        return out
+
+    def forget(self, segment_id: int) -> None:
+        """The segment's copies are gone with it (after each was deleted from its tier)."""
+        with self._catalog._write() as conn:
+            conn.execute(t.segment_copies.delete().where(_c.segment_id == segment_id))
+
+    def usage(self) -> dict[str, tuple[int, int, int | None]]:
+        """Per tier (``hot`` for the local disk): segments, bytes and the oldest footage's start."""
+        with self._catalog._read() as conn:
+            hot = conn.execute(
+                select(func.count(), func.coalesce(func.sum(_s.size_bytes), 0), func.min(_s.start_us)).where(
+                    _s.hot.is_(True), _s.state == "ok"
+                )
+            ).one()
+            out: dict[str, tuple[int, int, int | None]] = {"hot": (int(hot[0]), int(hot[1]), hot[2])}
+            rows = conn.execute(
+                select(_c.tier, func.count(), func.coalesce(func.sum(_c.size_bytes), 0), func.min(_s.start_us))
+                .select_from(t.segment_copies.join(t.segments, and_(_s.id == _c.segment_id)))
+                .where(_c.state == CopyState.VERIFIED.value)
+                .group_by(_c.tier)
+            ).all()
+        for row in rows:
+            out[row[0]] = (int(row[1]), int(row[2]), row[3])
+        return out
+
+    def lag_us(self, tier: str, cameras: Sequence[str], now_us: int, footage: str = "all") -> int:
+        """How far the copy to ``tier`` of these cameras runs behind: now minus the end of their oldest hot segment
+        (of that kind) without a verified copy there (0 when every one has one)."""
+        query = select(func.min(_s.end_us)).where(
+            _s.hot.is_(True), _s.state == "ok", _s.camera_id.in_(list(cameras)), ~_verified_on(tier)
+        )
+        if footage != "all":
+            query = query.where(or_(_s.event_footage.is_(None), _s.event_footage.is_(footage == "events")))
+        with self._catalog._read() as conn:
+            oldest = conn.execute(query).scalar()
+        return max(0, now_us - int(oldest)) if oldest is not None else 0
