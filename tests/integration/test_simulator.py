@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -165,6 +167,31 @@ def test_missing_file_fails_before_starting(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"nowhere\.mp4"):
         simulator.start()
     assert not simulator.running
+
+
+def test_a_server_that_dies_comes_back_on_the_same_port_until_stopped(rtsp_simulator, synthetic_clip: Path) -> None:
+    # GStreamer's RTSP server can abort on a client's PLAY (an assertion in gst_rtsp_media_get_rates): a simulated
+    # camera comes back as a rebooted camera would, and a stopped one stays stopped
+    simulator = rtsp_simulator({"cam1": synthetic_clip})
+    url, pid = simulator.url("cam1"), simulator.pid
+    os.kill(pid, signal.SIGABRT)
+    deadline = time.monotonic() + 15
+    while (simulator.pid in (None, pid) or not simulator.running) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert simulator.crashes == 1 and simulator.running and simulator.pid != pid
+    while True:  # (it may still be starting)
+        try:
+            assert read_rtsp(url, 1.0).keyframes >= 1, "served again on the same address"
+            break
+        except av.error.ConnectionRefusedError:
+            assert time.monotonic() < deadline, "not served again"
+            time.sleep(0.1)
+    again = simulator.pid
+    simulator.stop()
+    time.sleep(0.5)
+    assert not simulator.running and simulator.pid is None and simulator.crashes == 1
+    with pytest.raises(ProcessLookupError):
+        os.kill(again, 0)
 
 
 def test_unreadable_file_fails_with_the_server_log(tmp_path: Path) -> None:

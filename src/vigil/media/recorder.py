@@ -110,6 +110,8 @@ class StreamRecorder:
                 self._emit(StreamDown(spec.camera_id, spec.stream, at, cause, detail))
                 self._emit_health(connected=False, error=detail)
                 down_reported = True
+            else:
+                log.debug("camera=%s stream=%s: still down (%s): %s", spec.camera_id, spec.stream, cause, detail)
             if self._up:
                 delay = spec.reconnect_initial_s
             if cause is GapCause.DISK_FULL and self._wait_for_room(stop, delay):

@@ -33,6 +33,7 @@ _READY = re.compile(rb"^READY port=(\d+)\r?\n", re.MULTILINE)
 _BIND_FAILED = 3  # the server's exit code when it cannot listen
 _STOP_GRACE_S = 3.0
 _POLL_S = 0.02
+_RESTART_PAUSE_S = 0.2  # after a crash, before the server is started again
 
 
 class RtspSimulator:
@@ -89,6 +90,8 @@ class RtspSimulator:
             self._scheme = "rtsps"
         self._process: subprocess.Popen[bytes] | None = None
         self._started_once = False
+        self._lock = threading.RLock()  # start, stop and the crash watcher take turns
+        self.crashes = 0  # server processes that died without being stopped (and were started again)
 
     @property
     def port(self) -> int:
@@ -128,7 +131,41 @@ class RtspSimulator:
         return {name: self.url(name) for name in [*self._mounts, *self._clocks]}
 
     def start(self, timeout_s: float = 10.0) -> None:
-        """Start the server and wait until it listens. A no-op when it is already running."""
+        """Start the server and wait until it listens. A no-op when it is already running. A server that dies
+        while running (GStreamer's RTSP server can abort on a client's request) is started again on the same
+        port, as a camera comes back after a reboot, until ``stop()``."""
+        with self._lock:
+            self._start(timeout_s)
+            process = self._process
+        if process is not None:
+            threading.Thread(target=self._watch, args=(process,), name="rtsp-simulator-watch", daemon=True).start()
+
+    def _watch(self, process: subprocess.Popen[bytes]) -> None:
+        while True:
+            code = process.wait()
+            with self._lock:
+                if self._process is not process:  # stopped, or started again by someone else
+                    return
+                self.crashes += 1
+                logger.warning(
+                    "RTSP simulator %s died (exit code %s); starting it again on port %s; log tail:\n%s",
+                    process.pid,
+                    code,
+                    self._port,
+                    self._log_tail(3),
+                )
+                self._process = None
+                time.sleep(_RESTART_PAUSE_S)
+                try:
+                    self._start(10.0)
+                except RuntimeError:
+                    logger.exception("the RTSP simulator could not be started again")
+                    return
+                if self._process is None:
+                    return
+                process = self._process
+
+    def _start(self, timeout_s: float) -> None:
         if self.running:
             return
         for name, path in self._mounts.items():
@@ -157,7 +194,8 @@ class RtspSimulator:
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL after 3 s; waits for the process. A no-op when it is not running."""
-        process, self._process = self._process, None
+        with self._lock:
+            process, self._process = self._process, None
         if process is not None:
             if process.poll() is None:
                 process.terminate()
