@@ -157,6 +157,19 @@ class SegmentStore(Protocol):
         ...
 
 
+class TieredStore(SegmentStore, Protocol):
+    """The segment store of a node with tiers (``vigil.storage.tiered_files``): the scrub also reads copies."""
+
+    def good_copy(self, seg: Segment, besides: str) -> tuple[Path, str] | None:
+        """A local file holding the segment whole (its SHA-256 checked now) from anywhere but tier ``besides``
+        (``hot``: the hot disk), and where it came from; None when there is none."""
+        ...
+
+    def restore_hot(self, seg: Segment, source: Path) -> None:
+        """Put a good copy back as the segment's hot file (its SHA-256 checked first)."""
+        ...
+
+
 class Tier(Protocol):
     """A storage tier beside the hot disk (``storage.s3_tier``, ``storage.local_tier``): whole segments by key."""
 
@@ -198,6 +211,11 @@ class SegmentCopyStore(Protocol):
     def forget(self, segment_id: int) -> None: ...
     def usage(self) -> dict[str, tuple[int, int, int | None]]: ...
     def lag_us(self, tier: str, cameras: Sequence[str], now_us: int, footage: str = "all") -> int: ...
+    def hot_least_checked(self, stale_before_us: int, limit: int) -> list[Segment]: ...
+    def hot_checked(self, segment_id: int, now_us: int) -> None: ...
+    def copies_least_checked(
+        self, stale_before_us: int, retry_before_us: int, limit: int
+    ) -> list[tuple[SegmentCopy, Segment]]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,6 +87,7 @@ from vigil.usecases.quality_watch import QualityWatch
 from vigil.usecases.recorder_reports import RecorderReports
 from vigil.usecases.recovery import RecoveryReport, recover
 from vigil.usecases.retention import RetentionSweeper
+from vigil.usecases.scrub import Scrubber
 from vigil.usecases.settings import SettingsEditor
 from vigil.usecases.ticket_desk import TicketDesk
 from vigil.usecases.ticket_engine import TicketEngine, TicketSettings
@@ -138,6 +139,9 @@ class Vigil:
         self.store = segment_store(config, base_dir, self.paths, self.catalog)
         self.copies = self.store.copies
         self.mover = Mover(self.catalog, self.copies, self.store, self.store.tiers, self.clock, lambda: self.config)
+        self.scrub = Scrubber(self.catalog, self.copies, self.store, self.store.tiers, self.clock, lambda: self.config)
+        self.store.on_damage = self.scrub.damaged  # a reader that finds a copy damaged: a fault, healed soon
+        self.store.now_us = self.clock.now_us
         # notifications: made in the event's own transaction (the outbox hook), delivered by the service's thread
         outbox_store = SqlOutbox(self.catalog)
         self.notifications = NotificationService.from_config(config, base_dir, outbox_store, self.clock)
@@ -382,6 +386,7 @@ class Vigil:
         if self.store.tiers:
             self._check_tiers()
             loops.append((self.mover.run, "mover"))
+            loops.append((self.scrub.run, "scrub"))
         for target, name in loops:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
@@ -399,6 +404,7 @@ class Vigil:
 
     def stop(self) -> None:
         self.mover.stop()
+        self.scrub.stop()
         self.analysers.stop()
         self.detector.stop()
         self.supervisor.stop()

@@ -170,3 +170,46 @@ def test_a_damaged_archived_object_is_never_served(tmp_path, seaweed, s3_keys):
     [copy] = vigil.copies.copies(seg.id)
     assert copy.state is CopyState.DAMAGED and "SHA-256" in copy.note
     assert not (vigil.store.cache / seg.path).exists(), "nothing damaged is left for a reader"
+
+
+def test_the_scrub_finds_a_damaged_archived_object_and_heals_it_from_the_other_tier(
+    tmp_path, synthetic_clip, seaweed, s3_keys
+):
+    (tmp_path / "usb").mkdir()
+    tiers = [
+        s3_tier("archive", seaweed.endpoint, "scrub/", timeout_s=5),
+        {"name": "usb", "kind": "local", "path": str(tmp_path / "usb")},
+    ]
+    storage = {
+        "tiers": tiers,
+        "lifecycle": [{"hot_days": 0, "tier": "archive"}],
+        "copies": [{"cameras": ["door"], "tier": "usb"}],
+        "mover": {"interval_s": 0.3},
+        "scrub": {"every_days": 2 / 86_400, "interval_s": 0.3, "rate": "100MB"},  # everything read back every 2 s
+    }
+    config, _ = node_config(tmp_path, {"door": f"file://{synthetic_clip}"}, storage=storage)
+    vigil = Vigil(config, tmp_path)
+    vigil.start()
+
+    def archived_twice():
+        return [s for s in vigil.catalog.segments("door", "main") if not s.hot and len(vigil.copies.copies(s.id)) == 2]
+
+    try:
+        [seg, *_] = wait_for(archived_twice, timeout=40, what="a segment archived with its second copy")
+        key = "scrub/" + seg.path
+        body = bytearray(object_bytes(seaweed, key))
+        body[len(body) // 2] ^= 0x01  # one flipped bit in the archive
+        s3_client(seaweed).put_object(Bucket=BUCKET, Key=key, Body=bytes(body))
+
+        def healed():
+            found = vigil.catalog.events(types=["fault"])
+            return [e for e in found if e.data.get("key") == f"storage:archive:{seg.id}" and e.end_us is not None]
+
+        faults = wait_for(healed, timeout=30, what="the damage found and healed")
+        assert len(faults) == 1 and "healed: written again from" in faults[0].description, faults[0].description
+        assert hashlib.sha256(object_bytes(seaweed, key)).hexdigest() == seg.sha256, "whole again on the store"
+        copy = next(c for c in vigil.copies.copies(seg.id) if c.tier == "archive")
+        assert copy.state is CopyState.VERIFIED
+        assert vigil.register.get("vigil:tier:archive").name == "Storage tier archive"
+    finally:
+        vigil.stop()

@@ -300,3 +300,29 @@ def test_a_camera_removed_from_the_configuration_keeps_its_record_and_tickets(be
     assert gone is not None and gone.removed_us is not None
     assert bench.store.ticket(t.id).equipment_id == "dock"
     assert [h.change for h in bench.register.history("dock")][:1] == ["removed"]
+
+
+def test_damaged_stored_footage_opens_one_ticket_per_tier_that_clears_when_healed(bench: Bench) -> None:
+    doc = bench.config.model_dump(mode="json", exclude_none=True)
+    doc["storage"]["tiers"] = [{"name": "nas", "kind": "local", "path": str(bench.tmp_path)}]
+    bench.register.sync(parse_config(doc))
+    assert bench.register.get("vigil:tier:nas").name == "Storage tier nas"
+
+    def damaged(tier: str, segment_id: int) -> int:
+        data = {"fault": "storage", "key": f"storage:{tier}:{segment_id}", "tier": tier, "segment_id": segment_id}
+        return bench.catalog.add_event("fault", bench.clock.now, f"{tier}: segment {segment_id} damaged", data=data)
+
+    events = [damaged("nas", 1), damaged("nas", 2), damaged("hot", 3)]
+    made = bench.later(1)
+    by_equipment = {t.equipment_id: t for t in made}
+    assert sorted(by_equipment) == ["vigil:disk", "vigil:tier:nas"] and {t.kind.value for t in made} == {"storage"}
+    nas = by_equipment["vigil:tier:nas"]
+    assert nas.title == "Storage tier nas: stored footage damaged"
+    assert sorted(bench.store.linked_events(events)) == sorted(events)
+    bench.catalog.end_event(events[0], bench.clock.now + S, "healed")
+    bench.later(2)
+    assert bench.store.ticket(nas.id).fault_cleared_us is None, "one object on the tier is still damaged"
+    bench.catalog.end_event(events[1], bench.clock.now + S, "healed")
+    bench.later(2)
+    assert bench.store.ticket(nas.id).fault_cleared_us is not None
+    assert bench.store.ticket(by_equipment["vigil:disk"].id).fault_cleared_us is None, "the hot disk's is apart"

@@ -55,6 +55,7 @@ class PrioritiesConfig(Strict):
     low_bitrate: int = Field(default=3, ge=1, le=4, description="A low bitrate.")
     restart_loop: int = Field(default=2, ge=1, le=4, description="A Vigil process restarting in a loop.")
     disk: int = Field(default=2, ge=1, le=4, description="A disk problem (SMART, I/O errors, capacity).")
+    storage: int = Field(default=2, ge=1, le=4, description="Stored footage found damaged (the scrub, a reader).")
     degradation: int = Field(default=4, ge=1, le=4, description="A picture slowly getting worse.")
     inspection: int = Field(default=4, ge=1, le=4, description="An overdue routine inspection.")
     other: int = Field(default=3, ge=1, le=4, description="Tickets opened by hand (unless given one).")

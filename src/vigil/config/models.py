@@ -24,7 +24,7 @@ from pydantic import (
 from vigil.config.alarms import AlarmsConfig
 from vigil.config.maintenance import MaintenanceSettingsConfig
 from vigil.config.notifications import NotificationsConfig
-from vigil.config.tiers import HOT, CopyRule, LifecycleRule, MoverConfig, ReadCacheConfig, TierConfig
+from vigil.config.tiers import HOT, CopyRule, LifecycleRule, MoverConfig, ReadCacheConfig, ScrubConfig, TierConfig
 from vigil.config.units import ByteSize
 from vigil.domain.errors import ConfigError
 from vigil.domain.geometry import check_line, check_polygon
@@ -366,6 +366,9 @@ class StorageConfig(Strict):
         default_factory=list, description="Footage copied to a second tier as soon as it is written."
     )
     mover: MoverConfig = Field(default_factory=MoverConfig, description="The mover that copies footage to tiers.")
+    scrub: ScrubConfig = Field(
+        default_factory=ScrubConfig, description="Reading hot files and copies back to find and heal damage."
+    )
     read_cache: ReadCacheConfig = Field(
         default_factory=ReadCacheConfig, description="Archived footage fetched for reading, kept on the hot disk."
     )

@@ -95,3 +95,15 @@ class MoverConfig(Strict):
 
 class ReadCacheConfig(Strict):
     max_bytes: ByteSize = Field(default=2 * 2**30, description="Most bytes of archived footage kept for reading.")
+
+
+class ScrubConfig(Strict):
+    """The scrub reads every hot file and every copy back whole, now and then, and heals what it finds damaged."""
+
+    rate: ByteSize = Field(
+        default=8 * 2**20, description="Most bytes a second the scrub reads (it runs all the time, slowly), e.g. 8MB."
+    )
+    every_days: float = Field(
+        default=30, gt=0, le=3660, description="Each file and copy is read back at least once in this many days."
+    )
+    interval_s: float = Field(default=60, gt=0, le=86400, description="How often it looks for what is due.")

@@ -61,6 +61,7 @@ class TicketKind(StrEnum):
     LOW_BITRATE = "low_bitrate"
     RESTART_LOOP = "restart_loop"  # a recorder or analysis process restarting again and again
     DISK = "disk"  # SMART, I/O errors, capacity short of the legal minimum
+    STORAGE = "storage"  # stored footage found damaged (the scrub, a reader) on the hot disk or a tier
     DEGRADATION = "degradation"  # the picture slowly getting worse (dirt, fog, a failing IR light)
     INSPECTION = "inspection"  # a routine inspection overdue, or a fault found in one
     OTHER = "other"  # opened by hand
@@ -669,6 +670,7 @@ KIND_WORDS = {
     TicketKind.LOW_BITRATE: "low bitrate",
     TicketKind.RESTART_LOOP: "process restarting in a loop",
     TicketKind.DISK: "disk problem",
+    TicketKind.STORAGE: "stored footage damaged",
     TicketKind.DEGRADATION: "picture degrading",
     TicketKind.INSPECTION: "inspection",
     TicketKind.OTHER: "maintenance",

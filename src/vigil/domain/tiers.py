@@ -97,3 +97,17 @@ def short_of_minimum(rules: Sequence[Rule], min_days: Mapping[str, float], defau
 def near_event(start_us: int, end_us: int, events: Sequence[tuple[int, int]], margin_us: int) -> bool:
     """Does a segment [start, end) hold event footage (an event within ``margin_us`` of it)? ``events`` sorted."""
     return any(a - margin_us < end_us and b + margin_us > start_us for a, b in events)
+
+
+def storage_equipment(node_id: str, tier: str) -> str:
+    """The register's id of where a tier's footage lives: ``<node>:disk`` for the hot disk, else
+    ``<node>:tier:<name>`` (what a storage ticket is opened on)."""
+    return f"{node_id}:disk" if tier == HOT else f"{node_id}:tier:{tier}"
+
+
+def tier_of_equipment(node_id: str, equipment_id: str) -> str | None:
+    """The tier a storage ticket's equipment stands for (the inverse of :func:`storage_equipment`)."""
+    if equipment_id == f"{node_id}:disk":
+        return HOT
+    prefix = f"{node_id}:tier:"
+    return equipment_id[len(prefix) :] if equipment_id.startswith(prefix) else None

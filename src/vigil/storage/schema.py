@@ -49,8 +49,10 @@ segments = Table(
     Column("state", String(16), nullable=False, default="ok"),  # ok | deleting
     Column("hot", Boolean, nullable=False, default=True, server_default=true()),  # false: only on tiers (ADR 0016)
     Column("event_footage", Boolean, nullable=True),  # an event in or near it; null: not yet looked at (ADR 0016)
+    Column("checked_us", BigInteger, nullable=True),  # the hot file last read back whole (the scrub, revision 0017)
     Index("ix_segments_stream_time", "camera_id", "stream", "start_us"),
     Index("ix_segments_start", "start_us"),
+    Index("ix_segments_checked", "hot", "checked_us"),
 )
 
 segment_copies = Table(  # a segment's copy on a storage tier (ADR 0016)

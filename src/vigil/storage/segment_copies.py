@@ -147,6 +147,43 @@ class SqlSegmentCopies:
             rows = conn.execute(select(t.segment_copies).where(_c.segment_id == segment_id).order_by(_c.id)).mappings()
             return [_copy(r) for r in rows]
 
+    def hot_least_checked(self, stale_before_us: int, limit: int) -> list[Segment]:
+        """Hot segments not read back whole since ``stale_before_us``, the longest ago first (one never read back
+        counts from its end, when its hash was taken as it was written)."""
+        last = func.coalesce(_s.checked_us, _s.end_us)
+        query = select(t.segments).where(_s.hot.is_(True), _s.state == "ok", last < stale_before_us)
+        with self._catalog._read() as conn:
+            return [_segment(r) for r in conn.execute(query.order_by(last, _s.id).limit(limit)).mappings()]
+
+    def hot_checked(self, segment_id: int, now_us: int) -> None:
+        with self._catalog._write() as conn:
+            conn.execute(update(t.segments).where(_s.id == segment_id).values(checked_us=now_us))
+
+    def copies_least_checked(
+        self, stale_before_us: int, retry_before_us: int, limit: int
+    ) -> list[tuple[SegmentCopy, Segment]]:
+        """Copies to read back: the damaged ones not tried since ``retry_before_us`` first (to heal them), then
+        verified ones not read back whole since ``stale_before_us``, the longest ago first."""
+        damaged = and_(
+            _c.state == CopyState.DAMAGED.value, or_(_c.checked_us.is_(None), _c.checked_us < retry_before_us)
+        )
+        stale = and_(
+            _c.state == CopyState.VERIFIED.value, func.coalesce(_c.checked_us, _c.started_us) < stale_before_us
+        )
+        query = (
+            select(t.segment_copies)
+            .select_from(t.segment_copies.join(t.segments, _s.id == _c.segment_id))
+            .where(_s.state == "ok", or_(damaged, stale))
+            .order_by(~damaged, func.coalesce(_c.checked_us, _c.started_us), _c.id)
+            .limit(limit)
+        )
+        with self._catalog._read() as conn:
+            copies = [_copy(r) for r in conn.execute(query).mappings()]
+            ids = sorted({c.segment_id for c in copies})
+            rows = conn.execute(select(t.segments).where(_s.id.in_(ids or [0]))).mappings()
+            segments = {s.id: s for s in (_segment(r) for r in rows)}
+        return [(c, segments[c.segment_id]) for c in copies]
+
     def _verified_tiers(self, conn: Any, ids: Sequence[int]) -> dict[int, set[str]]:
         out: dict[int, set[str]] = {}
         for i in range(0, len(ids), CHUNK):

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from vigil.domain.errors import StorageError
 from vigil.domain.segment import Segment
 from vigil.domain.tiers import HOT, CopyState
+from vigil.durable_files import part_path, publish_part, sha256_file
 from vigil.ports import DiskUsage, SegmentCopyStore, Tier
 from vigil.storage.segment_store import LocalSegmentStore
 
@@ -34,6 +36,8 @@ class TieredFiles:
         self._lock = threading.Lock()
         self._fetching: dict[str, threading.Event] = {}
         self.fetches = 0  # copies fetched from a tier (benchmarks, tests)
+        self.on_damage: Callable[[str, Segment, str], None] | None = None  # a reader found a copy damaged (the scrub)
+        self.now_us: Callable[[], int] = lambda: int(time.time() * 1e6)  # the node's clock (set by the runtime)
 
     # --- the hot disk (SegmentStore) -------------------------------------------------------------------------------
     def absolute(self, relpath: str) -> Path:
@@ -66,12 +70,17 @@ class TieredFiles:
             if path.is_file() or not self.copies.copies(seg.id):
                 return path  # (a missing file without copies: the reader says it is missing, as before tiers)
             log.warning("%s is gone from the hot disk; reading its copy on a tier (vigil check --repair)", seg.path)
+        return self._cached(seg)[0]
+
+    def _cached(self, seg: Segment) -> tuple[Path, str]:
+        """The segment in the read cache (fetched from the first tier with a verified copy unless already there),
+        and where it came from."""
         cached = self.cache / seg.path
         while True:
             with self._lock:
                 if cached.is_file():
                     os.utime(cached)  # recently used
-                    return cached
+                    return cached, "the read cache"
                 busy = self._fetching.get(seg.path)
                 if busy is None:
                     self._fetching[seg.path] = threading.Event()
@@ -83,7 +92,7 @@ class TieredFiles:
             with self._lock:
                 self._fetching.pop(seg.path).set()
 
-    def _fetch(self, seg: Segment, cached: Path) -> Path:
+    def _fetch(self, seg: Segment, cached: Path) -> tuple[Path, str]:
         problems: list[str] = []
         cached.parent.mkdir(parents=True, exist_ok=True)
         for copy in self.copies.copies(seg.id):
@@ -97,21 +106,61 @@ class TieredFiles:
                 part.unlink(missing_ok=True)
                 problems.append(exc.message)
                 if "is missing" in exc.message:
-                    self.copies.mark(copy.id, CopyState.DAMAGED, int(time.time() * 1e6), "missing when read")
+                    self._damaged(seg, copy.id, copy.tier, "missing when read")
                 continue
             if digest != seg.sha256:
                 part.unlink(missing_ok=True)
                 note = f"read back with SHA-256 {digest[:16]}..., not {seg.sha256[:16]}..."
-                self.copies.mark(copy.id, CopyState.DAMAGED, int(time.time() * 1e6), note)
+                self._damaged(seg, copy.id, copy.tier, note)
                 log.error("tier %s: %s is damaged (%s); trying another copy", copy.tier, seg.path, note)
                 problems.append(f"tier {copy.tier!r}: {seg.path} is damaged")
                 continue
             part.replace(cached)
             self.fetches += 1
             self._trim(keep=cached)
-            return cached
+            return cached, f"tier {copy.tier!r}"
         why = "; ".join(problems) or "no verified copy on any tier"
         raise StorageError(f"segment {seg.path} cannot be read: {why}")
+
+    def _damaged(self, seg: Segment, copy_id: int, tier: str, note: str) -> None:
+        self.copies.mark(copy_id, CopyState.DAMAGED, self.now_us(), note)
+        if self.on_damage is not None:
+            try:
+                self.on_damage(tier, seg, note)
+            except Exception:  # the reader goes on to the next copy whatever the listener does
+                log.exception("reporting the damaged copy of %s failed", seg.path)
+
+    def good_copy(self, seg: Segment, besides: str) -> tuple[Path, str] | None:
+        """A local file holding the segment whole (its SHA-256 checked now) from anywhere but ``besides``: the hot
+        file, the read cache or another tier's verified copy; and where it came from. None when there is none."""
+        if besides != HOT and seg.hot:
+            path = self.hot.absolute(seg.path)
+            if path.is_file() and sha256_file(path) == seg.sha256:
+                return path, "the hot disk"
+        cached = self.cache / seg.path
+        if cached.is_file() and sha256_file(cached) != seg.sha256:
+            cached.unlink(missing_ok=True)  # the cache is no source if it went bad too
+        try:
+            return self._cached(seg)
+        except StorageError as exc:
+            log.warning("no good copy of %s to heal it from: %s", seg.path, exc.message)
+            return None
+
+    def restore_hot(self, seg: Segment, source: Path) -> None:
+        """Put a good copy (``source``, checked here against the catalog's SHA-256) back as the hot file."""
+        final = self.hot.absolute(seg.path)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        part = part_path(final)
+        try:
+            shutil.copyfile(source, part)
+            digest = sha256_file(part)
+            if digest != seg.sha256:
+                raise StorageError(f"{source} is not a good copy of {seg.path} (SHA-256 {digest[:16]}...)")
+            publish_part(part, final, digest)
+        except OSError as exc:
+            raise StorageError(f"cannot restore {seg.path} on the hot disk: {exc.strerror}") from None
+        finally:
+            part.unlink(missing_ok=True)
 
     def _trim(self, keep: Path) -> None:
         """Keep the read cache under its size: the least recently used files go first."""

@@ -40,6 +40,7 @@ from vigil.domain.equipment import (
     graph_of,
 )
 from vigil.domain.errors import Conflict, InvalidRequest, NotFound
+from vigil.domain.tiers import storage_equipment
 from vigil.domain.timeutil import datetime_from_us
 from vigil.ports import AuditLog, Clock, EquipmentStore, MaintenanceFileStore
 
@@ -133,13 +134,19 @@ class EquipmentRegister:
 
     # --- the configuration's cameras -----------------------------------------------------------------------------
     def sync(self, config: Config, node_id: str = "vigil") -> int:
-        """Register this node, its disk and every camera of ``config``; apply what changed in the cameras' device
-        blocks; mark cameras no longer configured removed (and back when they return). How many records changed."""
+        """Register this node, its disk, its storage tiers and every camera of ``config``; apply what changed in the
+        cameras' device blocks; mark cameras no longer configured removed (and back when they return). How many
+        records changed."""
         changed = 0
         node_name = f"Vigil node {socket.gethostname()}"
+        tiers = [
+            (storage_equipment(node_id, t.name), EquipmentKind.OTHER, f"Storage tier {t.name}", (Dependency(node_id),))
+            for t in config.storage.tiers
+        ]
         for ident, kind, name, links in (
             (node_id, EquipmentKind.NODE, node_name, ()),
             (f"{node_id}:disk", EquipmentKind.DISK, "Recording disk", (Dependency(node_id),)),
+            *tiers,
         ):
             if self.store.get(ident) is None:
                 item = Equipment(ident, kind, name, depends_on=links)

@@ -68,6 +68,7 @@ from vigil.domain.tickets import (
     verification,
     verified,
 )
+from vigil.domain.tiers import HOT, storage_equipment, tier_of_equipment
 from vigil.domain.timeutil import iso_from_us
 from vigil.ports import Catalog, Clock, TicketStore
 from vigil.usecases.event_bus import EventPublished
@@ -77,6 +78,7 @@ log = logging.getLogger(__name__)
 OFFLINE_EVENT, FAULT_EVENT, STREAM_EVENT = "camera_offline", "fault", "stream_fault"
 OVERDUE_EVENT, CAPACITY_EVENT = "ticket_overdue", "storage_capacity"
 FAULT_TYPES = [OFFLINE_EVENT, FAULT_EVENT, STREAM_EVENT, CAPACITY_EVENT]
+NODE_KINDS = (TicketKind.RESTART_LOOP, TicketKind.DISK, TicketKind.STORAGE)  # faults of the node, not of a camera
 NORMS_EVERY_US = 10_000_000  # frame rate and bitrate are compared with their normal every 10 s
 BASELINE_EVERY_US = 600_000_000  # ... whose normal is computed again every 10 minutes
 US = 1_000_000
@@ -316,6 +318,8 @@ class TicketEngine:
             return kind, s.node_id, tuple(str(c) for c in e.data.get("cameras", ()))
         if kind is TicketKind.DISK:
             return kind, f"{s.node_id}:disk", ()
+        if kind is TicketKind.STORAGE:  # one ticket per tier, however many objects on it are damaged
+            return kind, storage_equipment(s.node_id, str(e.data.get("tier", HOT))), ()
         if e.camera_id is None or e.camera_id not in s.cameras:
             return None, None, ()
         return kind, e.camera_id, (e.camera_id,)
@@ -497,12 +501,12 @@ class TicketEngine:
     def _follow(
         self, ticket: Ticket, now: int, s: TicketSettings, open_faults: Mapping[str, Sequence[EventRecord]]
     ) -> Ticket | None:
-        own = self._own_fault(ticket, open_faults)
+        own = self._own_fault(ticket, open_faults, s.node_id)
         current = ticket
         seen = (
             ticket.first_seen_us is not None
         )  # Vigil saw this fault (a ticket opened by hand may name one it did not)
-        if seen and (ticket.kind in FAULT_KINDS or ticket.kind in (TicketKind.RESTART_LOOP, TicketKind.DISK)):
+        if seen and (ticket.kind in FAULT_KINDS or ticket.kind in NODE_KINDS):
             if own.present and ticket.fault_cleared_us is not None:
                 current = self._store(current, seen_again(current, now, now), TicketChange.SEEN_AGAIN, {}, s)
             elif not own.present and ticket.fault_cleared_us is None:
@@ -530,9 +534,21 @@ class TicketEngine:
                 current = self.store.set_note(current.id, verdict.reason)
         return current if current is not ticket else None
 
-    def _own_fault(self, ticket: Ticket, open_faults: Mapping[str, Sequence[EventRecord]]) -> FaultState:
+    def _own_fault(self, ticket: Ticket, open_faults: Mapping[str, Sequence[EventRecord]], node_id: str) -> FaultState:
         """Is the ticket's own fault still there (on any of its cameras)? When not, since when."""
-        if ticket.kind in (TicketKind.RESTART_LOOP, TicketKind.DISK):
+        if ticket.kind is TicketKind.STORAGE:
+            tier = tier_of_equipment(node_id, ticket.equipment_id)
+            damaged = [
+                e
+                for e in self.catalog.open_events([FAULT_EVENT])
+                if e.data.get("fault") == ticket.kind.value and str(e.data.get("tier", HOT)) == tier
+            ]
+            if damaged:
+                return FaultState(True, None, damaged[0].description)
+            ended = self.catalog.events(types=[FAULT_EVENT], limit=50)
+            last = [e.end_us or 0 for e in ended if e.data.get("fault") == ticket.kind.value]
+            return FaultState(False, max(last, default=0) or None)
+        if ticket.kind in NODE_KINDS:
             loops = [
                 e
                 for e in self.catalog.events(types=[FAULT_EVENT, CAPACITY_EVENT], limit=50)
