@@ -92,6 +92,26 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return run_audit(config, base, args)
 
 
+def cmd_destruction(args: argparse.Namespace) -> int:
+    from vigil.commands.destruction import run_destruction
+
+    config, base = _config(args)
+    return run_destruction(config, base, args)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from vigil.commands.backup import run_backup
+
+    config, _ = _config(args)
+    return run_backup(config, Path(args.config).resolve(), args)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from vigil.commands.backup import run_restore
+
+    return run_restore(args)
+
+
 def cmd_evidence(args: argparse.Namespace) -> int:
     from vigil.commands.evidence import run_evidence
 
@@ -218,6 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
     from vigil.commands.evidence import add_parsers as add_evidence
 
     add_evidence(sub, cmd_evidence, cmd_verify, cmd_hold)
+    from vigil.commands.backup import add_parsers as add_backup
+
+    add_backup(sub, cmd_backup, cmd_restore)
+    from vigil.commands.destruction import add_parser as add_destruction
+
+    add_destruction(sub, cmd_destruction)
     from vigil.commands.requests import add_parser as add_requests
 
     add_requests(sub, cmd_requests)

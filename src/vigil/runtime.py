@@ -97,7 +97,9 @@ from vigil.wiring import (
     Paths,
     PublishingCatalog,
     analysis_jobs,
+    backups_of,
     camera_analysis_for,
+    destruction_desks,
     detect_fn_for,
     detector_job,
     detector_settings,
@@ -185,6 +187,12 @@ class Vigil:
         self.evidence = evidence_exporter(
             lambda: self.config, self.paths, self.catalog, self.store, self.audit, self.clock, self.treatments
         )
+        self.deletions, self.certificates = destruction_desks(
+            lambda: self.config, self.paths, self.catalog, self.store, self.audit, self.clock
+        )
+        source = Path(config_source)
+        self.config_file = (source if source.is_absolute() else base_dir / source) if config_source else base_dir
+        self.backups = backups_of(lambda: self.config, self.config_file, self.paths, self.store.tiers, self.clock)
         # alarms: the engine turns published events into alarms (its own thread); the desk is what people do
         self.alarm_bus = AlarmBus()
         self._alarm_settings: tuple[Config, AlarmSettings] = (config, AlarmSettings.of(config))
@@ -387,6 +395,8 @@ class Vigil:
             self._check_tiers()
             loops.append((self.mover.run, "mover"))
             loops.append((self.scrub.run, "scrub"))
+            if self.config.storage.backup.tier is not None:
+                loops.append((self.backups.run_loop, "backups"))
         for target, name in loops:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
@@ -405,6 +415,7 @@ class Vigil:
     def stop(self) -> None:
         self.mover.stop()
         self.scrub.stop()
+        self.backups.stop()
         self.analysers.stop()
         self.detector.stop()
         self.supervisor.stop()
@@ -576,6 +587,10 @@ class Vigil:
                     self.sweeper.sweep()
             except Exception:
                 log.exception("retention sweep failed")
+            try:
+                self.certificates.due()  # the period that just ended, once
+            except Exception:
+                log.exception("the destruction certificate could not be written; trying again")
             if self._stop.wait(self.config.storage.sweep_interval_s):
                 return
 
@@ -710,6 +725,8 @@ class Vigil:
             register=self.evidence.tools.register,
             evidence_dir=self.paths.evidence,
             outbox=self.outbox,
+            deletions=self.deletions,
+            backups=self.backups,
             authority=AuthorityDesk(
                 SqlAuthorityRequests(self.catalog),
                 self.audit,

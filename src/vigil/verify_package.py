@@ -1,4 +1,5 @@
-"""Check a Vigil evidence package: every file against the signed manifest, the signature, the chain of custody.
+"""Check a Vigil evidence package (every file against the signed manifest, the signature, the chain of custody) or a
+destruction certificate (the same, and the deletion ledger it lists, entry by entry).
 
     python3 verify_package.py [PACKAGE] [--expect-fingerprint HEX]
 
@@ -12,7 +13,8 @@ Vigil. It reads only; it never extracts or changes anything.
 What it finds: a file changed (``altered``), listed but absent (``missing``), present but not listed (``added``),
 a manifest or signature changed or replaced (``bad_signature``), a signature by a key other than the one the
 manifest names (``key_mismatch``), a key other than the one you expect (``wrong_key``, with --expect-fingerprint),
-custody entries changed, reordered, removed from the middle or unsigned (``custody``), file names that would
+custody entries changed, reordered, removed from the middle or unsigned (``custody``), a destruction certificate's
+ledger entries changed, removed, inserted or out of order (``ledger``), file names that would
 escape the package (``unsafe_name``) and names given twice in a zip (``duplicate``). A signature by a key that the
 manifest itself names proves nothing about who made it: compare the fingerprint printed with the one the site
 published, or pass it with --expect-fingerprint.
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 FORMAT = "vigil-evidence/1"
+DESTRUCTION = "vigil-destruction/1"  # a destruction certificate: the deletion ledger of a period, signed
 MANIFEST, SIGNATURE, CUSTODY_DIR = "manifest.json", "manifest.sig", "custody"
 CUSTODY_NAME = re.compile(r"^custody/(\d{4})\.json$")
 EXIT_INTACT, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
@@ -59,6 +62,7 @@ class Report:
         self.files_checked = 0
         self.bytes_checked = 0
         self.custody: list[dict[str, Any]] = []
+        self.ledger_entries = 0  # a destruction certificate's ledger entries checked
 
     @property
     def ok(self) -> bool:
@@ -261,6 +265,51 @@ def check_custody(files: PackageFiles, report: Report, site_key: bytes | None) -
         prev_hash = hashlib.sha256(files.read(name)).hexdigest()
 
 
+def ledger_entry_hash(prev: Any, fields: Any) -> str:
+    """As Vigil chains its deletion ledger: SHA-256 of the previous entry's hash, "|" and the fields' JSON."""
+    body = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(((prev or "") + "|" + body).encode()).hexdigest()
+
+
+def check_ledger(files: PackageFiles, report: Report, listed: set[str]) -> None:
+    """A destruction certificate's ledger: every entry's hash recomputed from its fields and the entry before it,
+    the stretch joined to what the manifest says it follows and ends with, and the totals the manifest states."""
+    about = _dict(report.manifest.get("ledger"))
+    name = about.get("file")
+    if not isinstance(name, str) or name not in listed:
+        report.problem("ledger", MANIFEST, "the certificate names no ledger file that the manifest lists")
+        return
+    if name not in files.names():
+        return  # (already reported missing)
+    entries = _json(files, name, report)
+    if not isinstance(entries, list):
+        report.problem("ledger", name, "not a list of ledger entries")
+        return
+    expected = about.get("follows")
+    total = 0
+    for index, raw in enumerate(entries):
+        entry = _dict(raw)
+        fields = _dict(entry.get("fields"))
+        label = f"{name}[{index}] (entry {entry.get('id')})"
+        if entry.get("prev_entry_sha256") != expected:
+            report.problem("ledger", label, "does not follow the entry before it: an entry was removed or inserted")
+        if ledger_entry_hash(entry.get("prev_entry_sha256"), fields) != entry.get("entry_sha256"):
+            report.problem("ledger", label, "its hash does not cover its fields: changed after it was written")
+        expected = entry.get("entry_sha256")
+        size = fields.get("size_bytes")
+        total += size if isinstance(size, int) else 0
+    if entries and expected != about.get("last_entry_sha256"):
+        report.problem("ledger", name, "its last entry is not the one the manifest says the period ends with")
+    destroyed = _dict(report.manifest.get("destroyed"))
+    if about.get("entries") != len(entries) or destroyed.get("segments") != len(entries):
+        report.problem("ledger", name, f"{len(entries)} entries, not the number the manifest states")
+    if destroyed.get("bytes") != total:
+        report.problem("ledger", name, f"{total} bytes destroyed by its entries, not what the manifest states")
+    for problem in about.get("problems") or []:
+        report.notes.append(f"the site found when it made the certificate: {problem}")
+    report.ledger_entries = len(entries)
+
+
 def verify(path: Path, expect_fingerprint: str | None = None) -> Report:
     """Check the package at ``path`` (folder or .zip). Raises PackageError when it cannot be checked at all."""
     files = PackageFiles(path)
@@ -275,11 +324,15 @@ def verify(path: Path, expect_fingerprint: str | None = None) -> Report:
             raise PackageError(f"{path} has no {MANIFEST}: not a Vigil evidence package")
         manifest = _json(files, MANIFEST, report)
         report.manifest = manifest if isinstance(manifest, dict) else {}
-        if report.manifest.get("format") != FORMAT:
-            report.problem("unreadable", MANIFEST, f"not a {FORMAT} manifest")
+        certificate = report.manifest.get("format") == DESTRUCTION
+        if report.manifest.get("format") not in (FORMAT, DESTRUCTION):
+            report.problem("unreadable", MANIFEST, f"not a {FORMAT} or {DESTRUCTION} manifest")
         site_key = check_signature(files, report, expect_fingerprint)
         listed = check_files(files, report)
-        check_custody(files, report, site_key)
+        if certificate:
+            check_ledger(files, report, listed)
+        else:
+            check_custody(files, report, site_key)
         for name in files.names():
             if name not in listed and name not in (MANIFEST, SIGNATURE) and not CUSTODY_NAME.match(name):
                 report.problem("added", name, "in the package but not in the manifest (added after signing)")
@@ -288,8 +341,40 @@ def verify(path: Path, expect_fingerprint: str | None = None) -> Report:
     return report
 
 
+def render_certificate(report: Report) -> str:
+    m = report.manifest
+    period, site, destroyed = _dict(m.get("period")), _dict(m.get("site")), _dict(m.get("destroyed"))
+    fp = report.fingerprint
+    lines = [
+        f"Vigil destruction certificate: {report.location}",
+        f"  {m.get('certificate_id', '?')}, made {m.get('created', '?')} at {site.get('name', '?')}",
+        f"  period {period.get('start', '?')} to {period.get('end', '?')}: {destroyed.get('segments', '?')} "
+        f"segment(s), {destroyed.get('bytes', '?')} bytes destroyed, cameras {', '.join(destroyed.get('cameras', []))}",
+        f"  signing key fingerprint: {' '.join(fp[i : i + 4] for i in range(0, len(fp), 4)) or 'none'}",
+        f"  checked {report.files_checked} files and {report.ledger_entries} ledger entries",
+    ]
+    for row in destroyed.get("by") or []:
+        row = _dict(row)
+        lines.append(
+            f"  {row.get('camera_id')}/{row.get('stream')}: {row.get('segments')} segment(s) by rule {row.get('rule')} "
+            f"from {', '.join(row.get('tiers') or [])}, footage {row.get('footage_from')} to {row.get('footage_to')}"
+        )
+    for early in m.get("early_deletions") or []:
+        early = _dict(early)
+        lines.append(
+            f"  early deletion {early.get('id')}: {early.get('camera_id')} {early.get('start')} to {early.get('end')}, "
+            f"asked by {early.get('requested_by')}, approved by {early.get('approved_by')}: {early.get('reason')}"
+        )
+    lines += [f"  note: {note}" for note in report.notes]
+    lines += [f"PROBLEM {problem}" for problem in report.problems]
+    lines.append("RESULT: INTACT" if report.ok else f"RESULT: NOT INTACT ({len(report.problems)} problem(s))")
+    return "\n".join(lines)
+
+
 def render(report: Report) -> str:
     m = report.manifest
+    if m.get("format") == DESTRUCTION:
+        return render_certificate(report)
     request, site = _dict(m.get("request")), _dict(m.get("site"))
     asked = f"{request.get('requested_by', '?')} for {request.get('recipient', '?')}: {request.get('reason', '')}"
     gaps = m.get("gaps")

@@ -17,6 +17,8 @@ from vigil.analysis.camera import AnalysisSettings, CameraAnalysis
 from vigil.analysis.detector import DetectorSettings, load_detector
 from vigil.config.models import Config
 from vigil.config.tiers import S3TierConfig
+from vigil.domain.backup import BackupFile
+from vigil.domain.errors import InvalidRequest
 from vigil.media.analysis_worker import AnalysisJob
 from vigil.media.detector_process import DetectFn, DetectorJob
 from vigil.media.probe import probe_segment, salvage_segment
@@ -27,7 +29,11 @@ from vigil.ports import Clock, DetectionLink, Found, SegmentFacts, SegmentStore,
 from vigil.storage.accounts import SqlAccounts
 from vigil.storage.alarms import SqlAlarms
 from vigil.storage.audit_log import SqlAuditLog, audit_anchor_path
+from vigil.storage.backup_files import NodeFiles
+from vigil.storage.backup_files import stage as stage_files
 from vigil.storage.catalog import SqlCatalog, sqlite_url
+from vigil.storage.config_file import HISTORY_DIR
+from vigil.storage.deletion_requests import SqlDeletionRequests
 from vigil.storage.equipment import SqlEquipment
 from vigil.storage.evidence_package import StagedPackage
 from vigil.storage.history import SqlHistory
@@ -46,6 +52,9 @@ from vigil.treatments import Treatments
 from vigil.usecases.accounts import Accounts
 from vigil.usecases.alarm_desk import AlarmDesk
 from vigil.usecases.availability import AvailabilityDesk
+from vigil.usecases.backups import Backups
+from vigil.usecases.destruction_certificates import Certificates
+from vigil.usecases.early_deletion import DeletionDesk
 from vigil.usecases.equipment_register import EquipmentRegister
 from vigil.usecases.event_bus import EventBus, EventPublished
 from vigil.usecases.evidence import EvidenceExporter, EvidenceTools
@@ -65,6 +74,7 @@ class Paths:
     cache: Path
     snapshots: Path  # event snapshots: <camera>/<YYYY-MM-DD>/<start_us>-<key>.jpg
     evidence: Path  # evidence packages exported through the API: <package id>.zip
+    certificates: Path  # destruction certificates: destruction-<period>/ (ADR 0017)
     maintenance: Path  # the register's documents and the tickets' pictures
 
     @classmethod
@@ -77,6 +87,7 @@ class Paths:
             cache=root.parent / "cache",
             snapshots=root.parent / "snapshots",
             evidence=root.parent / "evidence",
+            certificates=root.parent / "certificates",
             maintenance=root.parent / "maintenance",
         )
 
@@ -440,3 +451,98 @@ def open_maintenance(config: Config, base_dir: Path) -> MaintenanceTools:
     )
     availability = AvailabilityDesk(SqlHistory(catalog), lambda: config, register.graph, catalog, store, clock)
     return MaintenanceTools(register, desk, availability, catalog.close)
+
+
+def destruction_desks(
+    config: Callable[[], Config],
+    paths: Paths,
+    catalog: SqlCatalog,
+    store: SegmentStore,
+    audit: SqlAuditLog,
+    clock: Clock,
+) -> tuple[DeletionDesk, Certificates]:
+    """Early deletions (two people) and destruction certificates signed with the site key (ADR 0017)."""
+    requests = SqlDeletionRequests(catalog)
+    desk = DeletionDesk(requests, catalog, store, SqlLegalHolds(catalog), audit, clock, config)
+    signer = SiteKey(site_key_path(paths.catalog_url, paths.root))
+    certificates = Certificates(
+        catalog, requests, signer, StagedPackage, verifier_source, clock, config, paths.certificates
+    )
+    return desk, certificates
+
+
+def node_files(config: Config, config_file: Path) -> NodeFiles:
+    """Where a node keeps what a backup holds (ADR 0018), from its configuration and its file's folder."""
+    base = config_file.parent
+    paths = Paths.of(config, base)
+    if not paths.catalog_url.startswith("sqlite:///"):
+        raise InvalidRequest(
+            "backups copy a SQLite catalog; back up a PostgreSQL catalog with pg_dump (storage.catalog_url)"
+        )
+    folders = {
+        "config/history/": base / HISTORY_DIR,
+        "plans/": plans_folder(config, base),
+        "evidence/": paths.evidence,
+        "certificates/": paths.certificates,
+        "maintenance/": paths.maintenance,
+    }
+    return NodeFiles(
+        config_file,
+        Path(paths.catalog_url.removeprefix("sqlite:///")),
+        audit_anchor_path(paths.catalog_url, paths.root),
+        site_key_path(paths.catalog_url, paths.root),
+        folders,
+    )
+
+
+def backups_of(
+    config: Callable[[], Config], config_file: Path, paths: Paths, tiers: Mapping[str, Tier], clock: Clock
+) -> Backups:
+    """Scheduled backups of the node's own files to ``storage.backup.tier`` (ADR 0018)."""
+    import shutil
+
+    key = SiteKey(site_key_path(paths.catalog_url, paths.root))
+
+    def stage(folder: Path, with_key: bool) -> list[BackupFile]:
+        folder.mkdir(parents=True, exist_ok=True)
+        phrase = os.environ.get(config().storage.backup.passphrase_env) if with_key else None
+        return stage_files(node_files(config(), config_file), key, phrase, folder)
+
+    return Backups(
+        stage,
+        lambda folder: shutil.rmtree(folder, ignore_errors=True),
+        key,
+        tiers,
+        clock,
+        config,
+        paths.cache / "backups",
+        lambda: os.environ.get(config().storage.backup.passphrase_env) or None,
+    )
+
+
+def restore_source(endpoint: str | None, bucket: str | None, prefix: str, folder: str | None) -> Tier:
+    """The tier a fresh machine restores from: an S3 bucket (keys from VIGIL_S3_ACCESS_KEY and
+    VIGIL_S3_SECRET_KEY) or a folder."""
+    if (folder is None) == (endpoint is None):
+        raise InvalidRequest("give either --folder, or --endpoint and --bucket")
+    if folder is not None:
+        return LocalTier("backup", Path(folder).resolve())
+    if not bucket:
+        raise InvalidRequest("--bucket: the bucket the backups are in")
+    doc = {"name": "backup", "kind": "s3", "endpoint": endpoint, "bucket": bucket, "prefix": prefix}
+    from pydantic import ValidationError
+
+    try:
+        tier = S3TierConfig.model_validate(doc)
+    except ValidationError as exc:
+        raise InvalidRequest(f"the backup store: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
+    from vigil.storage.s3_tier import S3Tier
+
+    return S3Tier(
+        tier.name,
+        tier.endpoint,
+        tier.bucket,
+        tier.prefix,
+        access_key=os.environ.get(tier.access_key_env),
+        secret_key=os.environ.get(tier.secret_key_env),
+    )

@@ -11,6 +11,7 @@ from pathlib import Path
 from support.tier_site import DAY, T0, S, Site
 from vigil.domain.tiers import CopyState
 from vigil.usecases.scrub import RETRY_US
+from vigil.usecases.tier_status import tier_states
 
 COPY = {"copies": [{"cameras": ["gate"], "tier": "nas"}]}
 BOTH = {"copies": [{"cameras": ["gate"], "tier": "nas"}, {"cameras": ["gate"], "tier": "usb"}]}
@@ -40,6 +41,9 @@ def test_nothing_is_read_before_it_is_due_then_everything_once(tmp_path: Path) -
     assert (report.hot_checked, report.copies_checked, report.bytes_read) == (1, 1, 2 * seg.size_bytes)
     assert not report.damaged and not storage_faults(site)
     assert site.scrub.tick().bytes_read == 0, "read once, not again until every_days later"
+    site.clock.now += 5 * DAY
+    states = {t.name: t for t in tier_states(site.config, site.copies, site.tiers, site.clock.now, "hot disk", {})}
+    assert abs(states["nas"].unchecked_days - 5) < 0.01 and abs(states["hot"].unchecked_days - 5) < 0.01
     site.catalog.close()
 
 
@@ -103,6 +107,9 @@ def test_a_copy_without_a_good_source_stays_damaged_and_is_tried_again_later(tmp
     # (the copy was found damaged while it was fetched to heal the hot file: a fault of its own)
     assert sorted(e.data["tier"] for e in storage_faults(site, open_only=True)) == ["hot", "nas"]
     assert site.copies.copies(seg.id)[0].state is CopyState.DAMAGED
+    states = {t.name: t for t in tier_states(site.config, site.copies, site.tiers, site.clock.now, "hot disk", {})}
+    assert (states["nas"].damaged, states["usb"].damaged) == (1, 0), "vigil status shows what the scrub found"
+    assert states["hot"].unchecked_days == 0 and states["nas"].unchecked_days == 0, "all read back just now"
     site.clock.now += 60 * S
     assert site.scrub.tick().bytes_read == 0, "not read again at once"
     site.clock.now += RETRY_US

@@ -31,6 +31,7 @@ from vigil.api.notification_routes import notification_router
 from vigil.api.pages import WEB, page_router
 from vigil.api.session_routes import session_router
 from vigil.api.settings_routes import settings_router
+from vigil.api.storage_routes import storage_router
 from vigil.api.ticket_routes import ticket_router
 from vigil.api.wall_routes import wall_router
 from vigil.domain.errors import ErrorKind
@@ -138,7 +139,7 @@ def create_app(deps: ApiDeps) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     routers = (session_router, camera_router, event_router, live_router, wall_router, admin_router)
     more = (settings_router, evidence_router, authority_router, notification_router, alarm_router, incident_router)
-    upkeep = (ticket_router, equipment_router, availability_router, inspection_router)
+    upkeep = (ticket_router, equipment_router, availability_router, inspection_router, storage_router)
     for router in (*routers, *more, *upkeep, page_router):
         app.include_router(router(api))
     return app

@@ -25,6 +25,8 @@ from vigil.usecases.accounts import Accounts
 from vigil.usecases.alarm_desk import AlarmDesk
 from vigil.usecases.authority_requests import AuthorityDesk
 from vigil.usecases.availability import AvailabilityDesk
+from vigil.usecases.backups import Backups
+from vigil.usecases.early_deletion import DeletionDesk
 from vigil.usecases.equipment_register import EquipmentRegister
 from vigil.usecases.event_bus import AlarmBus, EventBus
 from vigil.usecases.evidence import EvidenceExporter
@@ -108,6 +110,8 @@ class ApiDeps:
     evidence_dir: Path | None = None  # where packages exported through the API are kept
 
     authority: AuthorityDesk | None = None  # requests from authorities; None: not kept
+    deletions: DeletionDesk | None = None  # early deletions (an admin asks, an auditor decides)
+    backups: Backups | None = None  # the node's own backups (ADR 0018)
     outbox: Outbox | None = None  # notifications and their delivery attempts; None: the node sends none
     mask_picture: PictureMasker | None = None  # None: snapshots of masked cameras are refused to masked viewers
 

@@ -40,6 +40,7 @@ PAGES: tuple[tuple[str, str, Needs], ...] = (
     ("/users", "users.html", Action.ADMIN),
     ("/settings", "settings.html", Action.ADMIN),
     ("/evidence", "evidence.html", (Action.EXPORT, Action.AUDIT)),
+    ("/storage", "storage.html", Action.HEALTH),
     ("/account", "account.html", None),
 )
 
@@ -63,6 +64,7 @@ NAV: tuple[tuple[str, str, Needs], ...] = (
     ("/audit", N_("Audit log"), Action.AUDIT),
     ("/users", N_("Users"), Action.ADMIN),
     ("/evidence", N_("Evidence"), (Action.EXPORT, Action.AUDIT)),
+    ("/storage", N_("Storage"), Action.HEALTH),
     ("/settings", N_("Settings"), Action.ADMIN),
 )
 

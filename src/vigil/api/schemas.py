@@ -230,6 +230,8 @@ class TierOut(BaseModel):
     short: bool = Field(description="Keeps fewer days than required (so is a node younger than that).")
     problem: str = Field(description="Empty when the tier answered; else what is wrong.")
     copy_lags: list[CopyLagOut]
+    damaged: int = Field(description="Copies found damaged (by the scrub or a reader) and not yet healed.")
+    unchecked_days: float = Field(description="Days since the object read back longest ago was last read back whole.")
 
     @classmethod
     def of(cls, tier: TierState) -> TierOut:
@@ -245,6 +247,8 @@ class TierOut(BaseModel):
             short=tier.short,
             problem=tier.problem,
             copy_lags=lags,
+            damaged=tier.damaged,
+            unchecked_days=tier.unchecked_days,
         )
 
 

@@ -87,10 +87,13 @@ def print_status(config: Config, base: Path) -> int:
 def print_tiers(config: Config, store: TieredFiles, now_us: int) -> bool:
     """The storage tiers (each reached now); True when one does not answer."""
     states = tier_states(config, store.copies, store.tiers, now_us, f"folder {store.hot.root}")
-    rows = [["TIER", "KIND", "WHERE", "SEGMENTS", "GB", "DAYS KEPT", "DAYS REQUIRED", "STATE"]]
+    rows = [["TIER", "KIND", "WHERE", "SEGMENTS", "GB", "DAYS KEPT", "DAYS REQUIRED", "READ BACK", "STATE"]]
+    every = config.storage.scrub.every_days
     for tier in states:
         need = f"{tier.days_required:g}" if tier.days_required is not None else "-"
         state = tier.problem or ("short of the days required" if tier.short else "ok")
+        if tier.damaged:
+            state = f"{tier.damaged} damaged cop{'y' if tier.damaged == 1 else 'ies'}; " + state
         rows.append(
             [
                 tier.name,
@@ -100,6 +103,7 @@ def print_tiers(config: Config, store: TieredFiles, now_us: int) -> bool:
                 f"{tier.size_bytes / 1e9:.2f}",
                 f"{tier.days_kept:.1f}",
                 need,
+                f"{tier.unchecked_days:.1f} d" + (" LATE" if tier.unchecked_days > every + 1 else ""),
                 state[:80],
             ]
         )

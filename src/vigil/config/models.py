@@ -24,7 +24,16 @@ from pydantic import (
 from vigil.config.alarms import AlarmsConfig
 from vigil.config.maintenance import MaintenanceSettingsConfig
 from vigil.config.notifications import NotificationsConfig
-from vigil.config.tiers import HOT, CopyRule, LifecycleRule, MoverConfig, ReadCacheConfig, ScrubConfig, TierConfig
+from vigil.config.tiers import (
+    HOT,
+    BackupConfig,
+    CopyRule,
+    LifecycleRule,
+    MoverConfig,
+    ReadCacheConfig,
+    ScrubConfig,
+    TierConfig,
+)
 from vigil.config.units import ByteSize
 from vigil.domain.errors import ConfigError
 from vigil.domain.geometry import check_line, check_polygon
@@ -366,6 +375,13 @@ class StorageConfig(Strict):
         default_factory=list, description="Footage copied to a second tier as soon as it is written."
     )
     mover: MoverConfig = Field(default_factory=MoverConfig, description="The mover that copies footage to tiers.")
+    certificates: Literal["off", "day", "week", "month"] = Field(
+        default="month",
+        description="A signed destruction certificate for each period that ends (off, day, week or month).",
+    )
+    backup: BackupConfig = Field(
+        default_factory=BackupConfig, description="Scheduled backups of the node itself (not the footage) to a tier."
+    )
     scrub: ScrubConfig = Field(
         default_factory=ScrubConfig, description="Reading hot files and copies back to find and heal damage."
     )
@@ -521,6 +537,7 @@ class Config(Strict):
         known = ", ".join(names) or "none"
         named = [(f"storage.lifecycle[{k}]", r.tier) for k, r in enumerate(s.lifecycle)]
         named += [(f"storage.copies[{k}]", r.tier) for k, r in enumerate(s.copies)]
+        named += [("storage.backup", s.backup.tier)] if s.backup.tier is not None else []
         for where, name in named:
             if name not in names:
                 raise ValueError(f"{where}.tier: no tier named {name!r} (tiers: {known})")

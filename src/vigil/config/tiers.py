@@ -107,3 +107,17 @@ class ScrubConfig(Strict):
         default=30, gt=0, le=3660, description="Each file and copy is read back at least once in this many days."
     )
     interval_s: float = Field(default=60, gt=0, le=86400, description="How often it looks for what is due.")
+
+
+class BackupConfig(Strict):
+    """The node's own files (catalog, vigil.yaml and its history, plans, audit anchor, site key, evidence packages,
+    certificates) backed up to a tier on a schedule; ``vigil restore`` brings a node back from them."""
+
+    tier: str | None = Field(default=None, pattern=TIER_NAME, description="The tier backups go to (none: no backups).")
+    every_hours: float = Field(default=24, gt=0, le=24 * 31, description="Hours between backups.")
+    keep: int = Field(default=14, ge=1, le=1000, description="How many of the newest backups are kept.")
+    passphrase_env: str = Field(
+        default="VIGIL_BACKUP_PASSPHRASE",
+        pattern=r"^[A-Z_][A-Z0-9_]*$",
+        description="Variable holding the passphrase the site key is sealed with (unset: the key is not backed up).",
+    )

@@ -353,6 +353,13 @@ class SqlCatalog:
         with self._read() as conn:
             return [LedgerEntry(**dict(r)) for r in conn.execute(query).mappings()]
 
+    def ledger_between(self, start_us: int, end_us: int) -> list[LedgerEntry]:
+        """Ledger entries of deletions made in ``[start_us, end_us)``, in the ledger's order."""
+        c = t.deletion_ledger.c
+        query = select(t.deletion_ledger).where(c.deleted_us >= start_us, c.deleted_us < end_us).order_by(c.id)
+        with self._read() as conn:
+            return [LedgerEntry(**dict(r)) for r in conn.execute(query).mappings()]
+
     def deletions(self, camera_id: str, stream: str, start_us: int, end_us: int) -> list[LedgerEntry]:
         """Ledger entries of one stream's deleted segments that overlapped ``[start_us, end_us)``, oldest first."""
         c = t.deletion_ledger.c

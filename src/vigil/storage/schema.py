@@ -343,6 +343,25 @@ legal_holds = Table(
     Index("ix_legal_holds_lifted", "lifted_us"),
 )
 
+deletion_requests = Table(  # footage to destroy before its time: an admin asks, an auditor decides (revision 0018)
+    "deletion_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("camera_id", String(64), nullable=False),
+    Column("start_us", BigInteger, nullable=False),
+    Column("end_us", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("requested_by", String(64), nullable=False),
+    Column("requested_us", BigInteger, nullable=False),
+    Column("state", String(16), nullable=False),  # pending | approved | refused | cancelled
+    Column("decided_by", String(64), nullable=False),
+    Column("decided_us", BigInteger, nullable=True),
+    Column("note", Text, nullable=False),
+    Column("segments", Integer, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Index("ix_deletion_requests_decided", "decided_us"),
+)
+
 evidence_packages = Table(
     "evidence_packages",
     metadata,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, exists, func, insert, or_, select, update
+from sqlalchemy import RowMapping, and_, case, exists, func, insert, or_, select, update
 
 from vigil.domain.errors import NotFound
 from vigil.domain.segment import Segment
@@ -155,6 +155,12 @@ class SqlSegmentCopies:
         with self._catalog._read() as conn:
             return [_segment(r) for r in conn.execute(query.order_by(last, _s.id).limit(limit)).mappings()]
 
+    def hot_segments(self) -> list[Segment]:
+        """Every segment still on the hot disk (the catalog's own list; whether its file is there is not looked at)."""
+        query = select(t.segments).where(_s.hot.is_(True), _s.state == "ok").order_by(_s.id)
+        with self._catalog._read() as conn:
+            return [_segment(r) for r in conn.execute(query).mappings()]
+
     def hot_checked(self, segment_id: int, now_us: int) -> None:
         with self._catalog._write() as conn:
             conn.execute(update(t.segments).where(_s.id == segment_id).values(checked_us=now_us))
@@ -218,6 +224,25 @@ class SqlSegmentCopies:
             ).all()
         for row in rows:
             out[row[0]] = (int(row[1]), int(row[2]), row[3])
+        return out
+
+    def scrub_view(self) -> dict[str, tuple[int, int | None]]:
+        """Per tier (``hot`` for the local disk): copies found damaged and not healed, and the oldest time an object
+        was last read back whole (a file never read back counts from when its hash was taken)."""
+        with self._catalog._read() as conn:
+            hot = conn.execute(
+                select(func.min(func.coalesce(_s.checked_us, _s.end_us))).where(_s.hot.is_(True), _s.state == "ok")
+            ).scalar()
+            out: dict[str, tuple[int, int | None]] = {"hot": (0, hot)}
+            rows = conn.execute(
+                select(
+                    _c.tier,
+                    func.sum(case((_c.state == CopyState.DAMAGED.value, 1), else_=0)),
+                    func.min(case((_c.state == CopyState.VERIFIED.value, func.coalesce(_c.checked_us, _c.started_us)))),
+                ).group_by(_c.tier)
+            ).all()
+        for row in rows:
+            out[row[0]] = (int(row[1] or 0), row[2])
         return out
 
     def lag_us(self, tier: str, cameras: Sequence[str], now_us: int, footage: str = "all") -> int:

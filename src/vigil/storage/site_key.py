@@ -14,15 +14,19 @@ packages signed with a lost key still verify (the public key is in each), but ne
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
 import stat
 from pathlib import Path
 
+import nacl.pwhash
+from nacl.exceptions import CryptoError
+from nacl.secret import SecretBox
 from nacl.signing import SigningKey
 
-from vigil.domain.errors import StorageError
+from vigil.domain.errors import InvalidRequest, StorageError
 from vigil.domain.evidence import key_fingerprint
 from vigil.durable_files import fsync_dir, fsync_file
 from vigil.storage.audit_log import audit_anchor_path
@@ -90,6 +94,12 @@ class SiteKey:
         finally:
             part.unlink(missing_ok=True)
 
+    def sealed(self, passphrase: str) -> bytes:
+        """The key encrypted with ``passphrase`` (Argon2id, then XSalsa20-Poly1305) for a backup: a JSON document
+        holding the salt, the cost and the ciphertext, and the public key to recognise it by. The passphrase is
+        never stored with it."""
+        return seal_seed(bytes(self._key), passphrase, self.public_key)
+
     def _fingerprint_of_file(self) -> str:
         return key_fingerprint(bytes(SigningKey(self._read()).verify_key))
 
@@ -115,3 +125,56 @@ class SiteKey:
         if len(seed) != 32:
             raise StorageError(f"the site signing key {self.path} is damaged (not one 32-byte hex seed)")
         return seed
+
+
+KDF_OPS = nacl.pwhash.argon2id.OPSLIMIT_MODERATE
+KDF_MEM = nacl.pwhash.argon2id.MEMLIMIT_MODERATE
+MIN_PASSPHRASE = 12
+
+
+def seal_seed(seed: bytes, passphrase: str, public_key: bytes) -> bytes:
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise InvalidRequest(f"the backup passphrase must be at least {MIN_PASSPHRASE} characters")
+    salt = secrets.token_bytes(nacl.pwhash.argon2id.SALTBYTES)
+    box = SecretBox(nacl.pwhash.argon2id.kdf(SecretBox.KEY_SIZE, passphrase.encode(), salt, KDF_OPS, KDF_MEM))
+    doc = {
+        "format": "vigil-sealed-key/1",
+        "kdf": "argon2id",
+        "opslimit": KDF_OPS,
+        "memlimit": KDF_MEM,
+        "salt": salt.hex(),
+        "cipher": "xsalsa20-poly1305",
+        "sealed": bytes(box.encrypt(seed)).hex(),
+        "public_key": public_key.hex(),
+        "key_fingerprint": key_fingerprint(public_key),
+    }
+    return (json.dumps(doc, indent=2) + "\n").encode()
+
+
+def open_sealed(sealed: bytes, passphrase: str) -> SigningKey:
+    """The signing key from a sealed document; InvalidRequest for a wrong passphrase or a damaged document."""
+    try:
+        doc = json.loads(sealed)
+        salt, ops, mem = bytes.fromhex(doc["salt"]), int(doc["opslimit"]), int(doc["memlimit"])
+        ciphertext = bytes.fromhex(doc["sealed"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidRequest(f"the sealed site key is damaged ({exc})") from None
+    box = SecretBox(nacl.pwhash.argon2id.kdf(SecretBox.KEY_SIZE, passphrase.encode(), salt, ops, mem))
+    try:
+        seed = box.decrypt(ciphertext)
+    except CryptoError:
+        raise InvalidRequest("wrong passphrase for the site key (or the sealed key was altered)") from None
+    key = SigningKey(seed)
+    if bytes(key.verify_key).hex() != doc.get("public_key"):
+        raise InvalidRequest("the sealed site key does not match the public key it names: it was altered")
+    return key
+
+
+def write_key(path: Path, key: SigningKey) -> None:
+    """Write a restored key where a node looks for it, owner-only; never over an existing one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(HEADER + bytes(key).hex() + "\n")
+    fsync_file(path)
+    fsync_dir(path.parent)

@@ -165,3 +165,24 @@ def _orphans(catalog: Catalog, store: SegmentStore, probe: ProbeFn, known: set[s
                     finding = Finding("orphan_file", relpath, "catalogued (marked recovered)", repaired=True)
         findings.append(finding)
     return findings
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    released: int  # hot segments whose file is gone, now read from their verified copy on a tier
+    lost: list[Segment]  # hot segments whose file is gone with no copy: ledgered as lost (rule check_repair)
+
+
+def settle_lost_disk(catalog: Catalog, store: SegmentStore, copies: SegmentCopyStore, clock: Clock) -> Settled:
+    """After a restore on a new machine (ADR 0018): what ``vigil check --repair`` does for missing files, for the
+    hot segments only (the archived ones need nothing, and a month of catalog is hundreds of thousands of rows)."""
+    released, lost = 0, []
+    for seg in copies.hot_segments():
+        if store.size(seg.path) is not None:
+            continue
+        if copies.release(seg.id):
+            released += 1
+        else:
+            catalog.remove_segment(seg, clock.now_us(), "check_repair", "vigil restore", "file lost with the old disk")
+            lost.append(seg)
+    return Settled(released, lost)

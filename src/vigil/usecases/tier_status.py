@@ -1,6 +1,6 @@
 """What ``vigil status`` and ``GET /api/v1/storage/tiers`` say of each storage tier (ADR 0016): where it is,
 whether it answers, what it holds, how many days of footage it keeps against the days the rules require of it,
-and how far behind the copies to it run."""
+how far behind the copies to it run, and what the scrub found (damaged copies, days since the oldest read-back)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ class TierState:
     days_required: float | None  # what the rules ask it to keep (None: nothing asked)
     problem: str = ""  # it did not answer, or why
     copy_lags: list[CopyLag] = field(default_factory=list)
+    damaged: int = 0  # copies the scrub or a reader found damaged and not yet healed
+    unchecked_days: float = 0.0  # since the object read back longest ago was last read back whole (the scrub)
 
     @property
     def short(self) -> bool:
@@ -64,6 +66,7 @@ def tier_states(
     """Every tier, the hot disk first. ``problems``: the tiers' last errors as the mover saw them; None: each tier
     is checked now (a request to each store)."""
     usage = copies.usage()
+    scrub = copies.scrub_view()
     required = days_required(config)
     out: list[TierState] = []
     for name in [HOT, *tiers]:
@@ -86,6 +89,7 @@ def tier_states(
         ]
         if tier is not None:  # the message names the tier, which its row already does
             problem = problem.removeprefix(f"tier {name!r} ({tier.where()}): ").removeprefix(f"tier {name!r}: ")
+        damaged, oldest_check = scrub.get(name, (0, None))
         out.append(
             TierState(
                 name=name,
@@ -97,6 +101,8 @@ def tier_states(
                 days_required=required.get(name),
                 problem=problem,
                 copy_lags=lags,
+                damaged=damaged,
+                unchecked_days=max(0.0, (now_us - oldest_check) / US_PER_DAY) if oldest_check is not None else 0.0,
             )
         )
     return out
