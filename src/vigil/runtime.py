@@ -76,6 +76,7 @@ from vigil.usecases.availability import AvailabilityDesk
 from vigil.usecases.disk_watch import DiskWatch
 from vigil.usecases.equipment_register import EquipmentRegister
 from vigil.usecases.event_bus import AlarmBus, EventBus
+from vigil.usecases.hold_locks import HoldLocks
 from vigil.usecases.incidents import IncidentDesk
 from vigil.usecases.inspections import InspectionClerk
 from vigil.usecases.maintenance_access import technician_grants
@@ -140,7 +141,19 @@ class Vigil:
         self.catalog = PublishingCatalog(self.paths.catalog_url, self.bus)
         self.store = segment_store(config, base_dir, self.paths, self.catalog)
         self.copies = self.store.copies
-        self.mover = Mover(self.catalog, self.copies, self.store, self.store.tiers, self.clock, lambda: self.config)
+        self.holds = SqlLegalHolds(self.catalog)
+        self.hold_locks = HoldLocks(
+            self.holds, self.catalog, self.copies, self.store.tiers, self.clock, lambda: self.config
+        )
+        self.mover = Mover(
+            self.catalog,
+            self.copies,
+            self.store,
+            self.store.tiers,
+            self.clock,
+            lambda: self.config,
+            lock_until=self.hold_locks.until_for,
+        )
         self.scrub = Scrubber(self.catalog, self.copies, self.store, self.store.tiers, self.clock, lambda: self.config)
         self.store.on_damage = self.scrub.damaged  # a reader that finds a copy damaged: a fault, healed soon
         self.store.now_us = self.clock.now_us
@@ -154,7 +167,6 @@ class Vigil:
             self.catalog.event_hook = outbox_hook(router)
             self.bus.subscribe(lambda _published: self.notifications.wake())
         self.reports = RecorderReports(self.catalog, on_resume=self._salvage_abandoned)
-        self.holds = SqlLegalHolds(self.catalog)
         self.sweeper = RetentionSweeper(config, self.catalog, self.store, self.clock, self.holds, self.copies)
         self.specs = stream_specs(config, self.paths.root)
         self.supervisor = RecorderSupervisor(groups(self.specs, config.recording.streams_per_worker), self._worker_died)
@@ -395,6 +407,8 @@ class Vigil:
             self._check_tiers()
             loops.append((self.mover.run, "mover"))
             loops.append((self.scrub.run, "scrub"))
+            if any(getattr(t, "object_lock", False) for t in self.config.storage.tiers):
+                loops.append((self.hold_locks.run, "hold-locks"))
             if self.config.storage.backup.tier is not None:
                 loops.append((self.backups.run_loop, "backups"))
         for target, name in loops:
@@ -415,6 +429,7 @@ class Vigil:
     def stop(self) -> None:
         self.mover.stop()
         self.scrub.stop()
+        self.hold_locks.stop()
         self.backups.stop()
         self.analysers.stop()
         self.detector.stop()

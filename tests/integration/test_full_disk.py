@@ -2,6 +2,7 @@
 goes on; and when the legal minimum forbids deleting, a full disk stops recording without losing anything
 already written, and recording resumes once there is room."""
 
+import errno
 import os
 import shutil
 import subprocess
@@ -103,3 +104,27 @@ def test_a_full_disk_stops_recording_without_loss_and_it_resumes(tmp_path, small
         assert frames == seg.frame_count, f"{seg.path}: the catalog claims only what is on disk"
     closed = node.catalog.gaps("door", "main", gap.start_us - 1, gap.start_us + 1)[0]
     assert closed.end_us is not None
+
+
+def test_a_segment_whose_last_fragment_did_not_fit_is_never_published_whole(tmp_path, small_volume, heavy_clip):
+    """FFmpeg's close does not report that the final fragment could not be written: the writer counts what reached
+    the disk and leaves a short segment for salvage instead of cataloguing frames the disk lacks."""
+    from types import SimpleNamespace
+
+    from vigil.media.recording_sources import PyavSegmentWriter
+
+    with av.open(str(heavy_clip)) as source:
+        stream = source.streams.video[0]
+        packets = [p for p in source.demux(stream) if p.size][:50]
+        size = sum(p.size for p in packets)
+        free = shutil.disk_usage(small_volume).free
+        (small_volume / "ballast.bin").write_bytes(b"\0" * max(0, free - size + 150 * 1024))
+        place = SimpleNamespace(camera_id="door", stream="main", root=small_volume)
+        writer = PyavSegmentWriter(place, stream, 1_000_000, 0)
+        for packet in packets:
+            writer.write(packet)
+        assert not writer.failed, "every packet was taken (FFmpeg buffers the last fragment)"
+        with pytest.raises(OSError, match="frames reached the disk") as raised:
+            writer.finish(3_000_000)
+    assert raised.value.errno == errno.ENOSPC and writer.failed
+    assert writer.part.exists() and not list(small_volume.rglob("*.mp4")), "left as a part for salvage"

@@ -229,6 +229,9 @@ def test_periods_and_the_certificate_of_each_ended_one(node: Vigil) -> None:
     with pytest.raises(ValueError, match="not a period"):
         parse_period("November")
     node.clock.now = us("2026-12-01T00:00:05")
+    assert node.certificates.due() == [], "nothing destroyed yet: nothing to certify"
+    retention_deletes(node, segment(node, "gate", "2026-09-01T10:00:00"), "2026-11-20T00:00:00")
+    node.clock.now = us("2026-12-01T00:00:05")
     [made] = node.certificates.due()
     assert made.period.name == "2026-11" and made.path.name == "destruction-2026-11" and made.path.is_dir()
     assert node.certificates.due() == [], "once"

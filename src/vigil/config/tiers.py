@@ -36,6 +36,9 @@ class S3TierConfig(Strict):
     object_lock: bool = Field(
         default=False, description="Write held footage with an object lock (the bucket must have object lock on)."
     )
+    lock_days: float = Field(
+        default=30, gt=0, le=3660, description="How far ahead a held object's lock reaches (renewed while held)."
+    )
     timeout_s: float = Field(default=20, gt=0, le=600, description="Connect and read timeout of one request.")
 
     @field_validator("prefix")

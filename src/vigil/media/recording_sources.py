@@ -12,7 +12,9 @@ open :class:`SegmentSink` files for it; the recorder's loop (timestamp repair, w
 
 from __future__ import annotations
 
+import errno
 import logging
+import shutil
 import threading
 from collections.abc import Iterator
 from fractions import Fraction
@@ -21,15 +23,18 @@ from typing import Any, Protocol
 
 import av
 
+from vigil.domain.errors import StorageError
 from vigil.domain.segment import SegmentInfo
 from vigil.domain.segment_names import segment_relpath
 from vigil.durable_files import part_path, publish_part
 from vigil.media.fmp4_segment import Fmp4SegmentWriter, SegmentPlace, segment_info
+from vigil.media.probe import probe_segment
 from vigil.media.rtsp.depacketizer import AccessUnit
 from vigil.media.rtsp.source import RtspVideoSource, open_rtsp
 from vigil.media.sources import OpenedSource, open_source
 
 log = logging.getLogger(__name__)
+LOW_SPACE = 1 << 20  # a volume with less free is full: a short segment is the disk's doing
 
 # Fragmented MP4: a fragment at every keyframe and at least every second, each flushed to the file at once
 # (without flush_packets FFmpeg keeps fragments in its output buffer, and a killed process loses them).
@@ -106,8 +111,20 @@ class PyavSegmentWriter:
         self.frames += 1
 
     def finish(self, end_us: int, start_us: int | None = None, end_dts: int | None = None) -> SegmentInfo:
-        """Close, fsync and publish under the name of its settled start time (hashed from the page cache)."""
+        """Close, fsync and publish under the name of its settled start time (hashed from the page cache).
+
+        FFmpeg's close does not report a failed last write (the volume full while the final fragment is flushed):
+        the frames that reached the disk are counted from the file, and a segment short of what was written is left
+        for salvage (``failed``, an error as from a write), so the catalog never claims frames the disk lacks."""
         self._out.close()
+        on_disk = _frames_in(self.part)
+        if on_disk < self.frames:
+            self.failed = True
+            full = shutil.disk_usage(self.part.parent).free < LOW_SPACE
+            raise OSError(
+                errno.ENOSPC if full else errno.EIO,
+                f"{self.part}: only {on_disk} of {self.frames} frames reached the disk",
+            )
         if start_us is not None:
             self.start_us = start_us
         relpath = segment_relpath(self.place.camera_id, self.place.stream, self.start_us)
@@ -176,3 +193,11 @@ def open_recording_source(
         return RtspRecordingSource(open_rtsp(url, display_url=display_url, timeout_s=timeout_s, stop=stop))
     opened = open_source(url, display_url=display_url, rtsp_transport=transport, timeout_s=timeout_s)
     return PyavRecordingSource(opened)
+
+
+def _frames_in(path: Path) -> int:
+    """Frames readable in a segment file just written (packets, not decoded; 0 when it cannot be read at all)."""
+    try:
+        return probe_segment(path).frame_count
+    except StorageError:
+        return 0

@@ -98,3 +98,10 @@ class LocalTier:
         for path in sorted(base.rglob("*")):
             if path.is_file() and not path.name.endswith(".part"):
                 yield str(path.relative_to(self.root))
+
+    def lock(self, key: str, until_us: int) -> bool:
+        """A folder has no object lock (the hold itself keeps the footage: Vigil never deletes held segments)."""
+        return False
+
+    def locked_until(self, key: str) -> int | None:
+        return None

@@ -172,10 +172,52 @@ class S3Tier:
             raise self._error(exc, f"look at {key}") from None
 
     def delete(self, key: str) -> None:
+        """Delete the object; in a bucket with object lock (versioned) every version of it, so that destroyed
+        footage is gone and not hidden behind a delete marker. A version still locked is refused by the store: an
+        error naming it."""
         try:
-            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
-        except (BotoCoreError, ClientError) as exc:
+            if not self.object_lock:
+                self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+                return
+            listed = self.client.list_object_versions(Bucket=self.bucket, Prefix=self._key(key))
+            versions = [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]
+            for v in versions:
+                if v["Key"] == self._key(key):
+                    self.client.delete_object(Bucket=self.bucket, Key=v["Key"], VersionId=v["VersionId"])
+        except ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code", "")) == "AccessDenied" and self.object_lock:
+                raise StorageError(
+                    f"tier {self.name!r}: {key} is under an object lock (held footage): the store refuses to delete it"
+                ) from None
             raise self._error(exc, f"delete {key}") from None
+        except BotoCoreError as exc:
+            raise self._error(exc, f"delete {key}") from None
+
+    def lock(self, key: str, until_us: int) -> bool:
+        """Keep the object from deletion until ``until_us`` (COMPLIANCE: nobody can shorten it, not even the bucket's
+        owner); False when the tier has no object lock."""
+        if not self.object_lock:
+            return False
+        until = datetime.fromtimestamp(until_us / 1e6, UTC)
+        try:
+            self.client.put_object_retention(
+                Bucket=self.bucket, Key=self._key(key), Retention={"Mode": "COMPLIANCE", "RetainUntilDate": until}
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise self._error(exc, f"lock {key}") from None
+        return True
+
+    def locked_until(self, key: str) -> int | None:
+        """Until when the store keeps the object locked (None: not locked)."""
+        if not self.object_lock:
+            return None
+        try:
+            found = self.client.get_object_retention(Bucket=self.bucket, Key=self._key(key))["Retention"]
+        except ClientError:
+            return None
+        except BotoCoreError as exc:
+            raise self._error(exc, f"look at {key}") from None
+        return int(found["RetainUntilDate"].timestamp() * 1e6)
 
     def keys(self, prefix: str = "") -> Iterator[str]:
         pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self._key(prefix))

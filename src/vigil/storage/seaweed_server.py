@@ -61,12 +61,18 @@ class SeaweedServer:
         self.s3_port = s3_port or port
         self.proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+        self._locked: tuple[str, ...] = ()  # buckets made with object lock on
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.s3_port}"
 
-    def start(self, buckets: tuple[str, ...] = (), timeout_s: float = 60.0) -> SeaweedServer:
+    def start(
+        self, buckets: tuple[str, ...] = (), timeout_s: float = 60.0, locked: tuple[str, ...] = ()
+    ) -> SeaweedServer:
+        """``locked``: buckets made with object lock on (so versioned), for held footage (ADR 0016)."""
+        self._locked = locked
+        buckets = (*buckets, *(b for b in locked if b not in buckets))
         data = self.folder / "data"
         data.mkdir(parents=True, exist_ok=True)
         identities = {
@@ -115,7 +121,7 @@ class SeaweedServer:
             have = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
             for bucket in buckets:
                 if bucket not in have:
-                    client.create_bucket(Bucket=bucket)
+                    client.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=bucket in self._locked)
             # the first write of a fresh server waits for its volumes: prove one round trip
             for bucket in buckets:
                 client.put_object(Bucket=bucket, Key=".vigil-ready", Body=b"ok")

@@ -115,7 +115,8 @@ class Certificates:
 
     def due(self) -> list[Certificate]:
         """The certificate of the last period that has ended, when it is not written yet (``storage.certificates``:
-        off, day, week or month)."""
+        off, day, week or month) and the ledger reaches back into it (a node that had destroyed nothing by then has
+        nothing to certify)."""
         kind = self.config().storage.certificates
         if kind == "off":
             return []
@@ -124,6 +125,9 @@ class Certificates:
         out = self.folder / f"destruction-{last.name}"
         if out.exists():
             return []
+        first = self.catalog.ledger(limit=1)
+        if not first or first[0].deleted_us >= last.end_us:
+            return []  # nothing was ever destroyed before the period ended: no certificate to make yet
         self.folder.mkdir(parents=True, exist_ok=True)
         log.info("writing the destruction certificate of %s (ended %s)", last.name, iso_from_us(last.end_us))
         return [self.make(last, out)]

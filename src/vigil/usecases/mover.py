@@ -75,9 +75,11 @@ class Mover:
         clock: Clock,
         config: Callable[[], Config],
         throttle: Throttle | None = None,
+        lock_until: Callable[[Segment, str], int | None] = lambda seg, tier: None,
     ) -> None:
+        """``lock_until(segment, tier)``: the object lock a copy is written with (held footage, ADR 0016)."""
         self.catalog, self.copies, self.store, self.tiers, self.clock = catalog, copies, store, tiers, clock
-        self.config = config
+        self.config, self.lock_until = config, lock_until
         self.throttle = throttle or Throttle(lambda: int(self.config().storage.mover.rate))
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -191,7 +193,7 @@ class Mover:
         """Upload one segment, read it back, and record the copy verified only when the hashes match."""
         tier = self.tiers[tier_name]
         record = self.copies.start(seg.id, tier_name, seg.path, self.clock.now_us())
-        tier.put(seg.path, self.store.absolute(seg.path))
+        tier.put(seg.path, self.store.absolute(seg.path), locked_until_us=self.lock_until(seg, tier_name))
         self.throttle.spent(seg.size_bytes)
         found = tier.sha256(seg.path)
         if found != seg.sha256:
