@@ -128,6 +128,8 @@ def test_bad_backups_are_refused_and_nothing_is_restored(node: Vigil, tmp_path: 
     refused(r"incomplete", name=made.name)
     refused(r"holds no whole backup \(incomplete: " + made.name)
     manifest.write_text(text)
+    with pytest.raises(StorageError, match="does not exist"):
+        restore(LocalTier("nas", tmp_path / "unmounted"), target, PHRASE, node_files)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("cameras: []\n")
     with pytest.raises(InvalidRequest, match="exists"):

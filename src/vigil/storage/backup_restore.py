@@ -72,6 +72,11 @@ def restore(
     """Bring the backup ``name`` (default: the newest whole one) back as the node whose configuration file will be
     ``config_file``."""
     started = time.monotonic()
+    try:  # reachable, the keys taken, the bucket or folder there: said before anything else
+        tier.check()
+    except StorageError as exc:
+        if "cannot write" not in exc.message:  # (a read-only backup folder is fine to restore from)
+            raise
     whole, incomplete = backup_names(tier)
     if name is None:
         if not whole:
