@@ -203,7 +203,7 @@ class Vigil:
             lambda: self.config, self.paths, self.catalog, self.store, self.audit, self.clock
         )
         source = Path(config_source)
-        self.config_file = (source if source.is_absolute() else base_dir / source) if config_source else base_dir
+        self.config_file = source if source.is_absolute() else base_dir / (config_source or "vigil.yaml")
         self.backups = backups_of(lambda: self.config, self.config_file, self.paths, self.store.tiers, self.clock)
         # alarms: the engine turns published events into alarms (its own thread); the desk is what people do
         self.alarm_bus = AlarmBus()

@@ -225,27 +225,30 @@ def tiers_of(config: Config, base_dir: Path, env: Mapping[str, str] = os.environ
     tiers: dict[str, Tier] = {}
     for tier in config.storage.tiers:
         if isinstance(tier, S3TierConfig):
-            from vigil.storage.s3_tier import S3Tier  # boto3 is imported only by nodes that have such a tier
-
-            access, secret = env.get(tier.access_key_env), env.get(tier.secret_key_env)
-            missing = [
-                name for name, value in ((tier.access_key_env, access), (tier.secret_key_env, secret)) if not value
-            ]
-            tiers[tier.name] = S3Tier(
-                tier.name,
-                tier.endpoint,
-                tier.bucket,
-                tier.prefix,
-                region=tier.region,
-                access_key=access,
-                secret_key=secret,
-                timeout_s=tier.timeout_s,
-                object_lock=tier.object_lock,
-                credentials_hint=f"set {' and '.join(missing)}" if missing else "",
-            )
+            tiers[tier.name] = s3_tier_of(tier, env)
         else:
             tiers[tier.name] = LocalTier(tier.name, (base_dir / tier.path).resolve())
     return tiers
+
+
+def s3_tier_of(tier: S3TierConfig, env: Mapping[str, str] = os.environ) -> Tier:
+    """An S3 tier with its keys from the variables it names (boto3 is imported only by nodes that have one)."""
+    from vigil.storage.s3_tier import S3Tier
+
+    access, secret = env.get(tier.access_key_env), env.get(tier.secret_key_env)
+    missing = [name for name, value in ((tier.access_key_env, access), (tier.secret_key_env, secret)) if not value]
+    return S3Tier(
+        tier.name,
+        tier.endpoint,
+        tier.bucket,
+        tier.prefix,
+        region=tier.region,
+        access_key=access,
+        secret_key=secret,
+        timeout_s=tier.timeout_s,
+        object_lock=tier.object_lock,
+        credentials_hint=f"set {' and '.join(missing)}" if missing else "",
+    )
 
 
 def segment_store(config: Config, base_dir: Path, paths: Paths, catalog: SqlCatalog) -> TieredFiles:
@@ -533,16 +536,6 @@ def restore_source(endpoint: str | None, bucket: str | None, prefix: str, folder
     from pydantic import ValidationError
 
     try:
-        tier = S3TierConfig.model_validate(doc)
+        return s3_tier_of(S3TierConfig.model_validate(doc))
     except ValidationError as exc:
         raise InvalidRequest(f"the backup store: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
-    from vigil.storage.s3_tier import S3Tier
-
-    return S3Tier(
-        tier.name,
-        tier.endpoint,
-        tier.bucket,
-        tier.prefix,
-        access_key=os.environ.get(tier.access_key_env),
-        secret_key=os.environ.get(tier.secret_key_env),
-    )

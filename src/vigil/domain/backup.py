@@ -5,7 +5,7 @@ Pure."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +18,6 @@ CATALOG = "catalog/vigil.db"  # an online, consistent copy (SQLite's backup API)
 ANCHOR = "catalog/audit.head"
 SEALED_KEY = "catalog/site.key.sealed"  # the site key, encrypted with a passphrase not stored with it
 CONFIG = "config/vigil.yaml"
-GROUPS = ("config/history/", "plans/", "evidence/", "certificates/", "maintenance/")
 REQUIRED = (CATALOG, CONFIG)
 NAME = re.compile(r"^\d{8}T\d{6}Z$")
 
@@ -37,13 +36,26 @@ def backup_name(now_us: int) -> str:
     return datetime.fromtimestamp(now_us / 1e6, UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+def backup_sets(keys: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(whole backups, incomplete ones: no manifest) among a tier's keys under ``backups/``, oldest first."""
+    whole: set[str] = set()
+    seen: set[str] = set()
+    for key in keys:
+        parts = key.removeprefix(PREFIX).split("/", 1)
+        if len(parts) == 2 and NAME.match(parts[0]):
+            seen.add(parts[0])
+            if parts[1] == MANIFEST:
+                whole.add(parts[0])
+    return sorted(whole), sorted(seen - whole)
+
+
 def name_time_us(name: str) -> int:
     """When a backup named ``20261208T000848Z`` was made."""
     return int(datetime.strptime(name, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).timestamp()) * 1_000_000
 
 
 def manifest(
-    name: str, made_us: int, node: str, site: Mapping[str, Any], files: Sequence[BackupFile], revision: str
+    name: str, made_us: int, node: str, site: Mapping[str, Any], files: Sequence[BackupFile]
 ) -> dict[str, Any]:
     return {
         "format": FORMAT,
@@ -51,7 +63,6 @@ def manifest(
         "created_us": made_us,
         "node": node,
         "site": dict(site),
-        "catalog_revision": revision,
         "files": [f.entry() for f in sorted(files, key=lambda f: f.path)],
     }
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+STREAMS = ("main", "sub")  # the streams a camera records (storage and catalog: every stream of a camera)
+
 
 class GapCause(StrEnum):
     """Why a stream was not recorded for a while. One word per cause, the same in SQL, API and UI."""

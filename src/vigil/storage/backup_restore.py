@@ -23,10 +23,10 @@ from vigil.domain.backup import (
     CATALOG,
     CONFIG,
     MANIFEST,
-    NAME,
     PREFIX,
     SEALED_KEY,
     SIGNATURE,
+    backup_sets,
     file_problems,
     manifest_problems,
 )
@@ -51,15 +51,7 @@ class Restored:
 
 def backup_names(tier: Tier) -> tuple[list[str], list[str]]:
     """(whole backups, incomplete ones) on the tier, oldest first."""
-    whole: set[str] = set()
-    seen: set[str] = set()
-    for key in tier.keys(PREFIX):
-        parts = key.removeprefix(PREFIX).split("/", 1)
-        if len(parts) == 2 and NAME.match(parts[0]):
-            seen.add(parts[0])
-            if parts[1] == MANIFEST:
-                whole.add(parts[0])
-    return sorted(whole), sorted(seen - whole)
+    return backup_sets(tier.keys(PREFIX))
 
 
 def restore(
@@ -94,7 +86,7 @@ def restore(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
-        doc, key, size, count = _fetch_and_check(tier, name, staging, passphrase)
+        key, size, count = _fetch_and_check(tier, name, staging, passphrase)
         problem = integrity(staging / CATALOG)
         if problem != "ok":
             raise StorageError(f"backup {name}: the catalog copy is damaged ({problem})")
@@ -113,13 +105,12 @@ def restore(
         shutil.rmtree(staging, ignore_errors=True)
     seconds = time.monotonic() - started
     log.info("restored backup %s: %d file(s), %d bytes in %.1f s", name, count, size, seconds)
-    del doc
     return Restored(name, count, size, key is not None, seconds, config, config_file)
 
 
 def _fetch_and_check(
     tier: Tier, name: str, staging: Path, passphrase: str | None
-) -> tuple[dict[str, object], SigningKey | None, int, int]:
+) -> tuple[SigningKey | None, int, int]:
     where = f"{PREFIX}{name}/"
     try:
         tier.fetch(where + MANIFEST, staging / MANIFEST)
@@ -166,7 +157,7 @@ def _fetch_and_check(
     if problems:
         raise StorageError(f"backup {name} cannot be restored: " + "; ".join(problems))
     sizes = [f.get("size_bytes", 0) for f in listed]
-    return doc, key, sum(s for s in sizes if isinstance(s, int)), len(listed)
+    return key, sum(s for s in sizes if isinstance(s, int)), len(listed)
 
 
 def _signature_key(sig: object, body: bytes, doc: dict[str, object], problems: list[str]) -> VerifyKey | None:

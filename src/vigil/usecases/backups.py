@@ -14,7 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vigil.config.models import Config
-from vigil.domain.backup import MANIFEST, NAME, PREFIX, SIGNATURE, BackupFile, backup_name, manifest, name_time_us
+from vigil.domain.backup import (
+    MANIFEST,
+    NAME,
+    PREFIX,
+    SIGNATURE,
+    BackupFile,
+    backup_name,
+    backup_sets,
+    manifest,
+    name_time_us,
+)
 from vigil.domain.errors import StorageError
 from vigil.domain.evidence import document_bytes, key_fingerprint, signature_document
 from vigil.ports import Clock, Signer, Tier
@@ -44,11 +54,10 @@ class Backups:
         config: Callable[[], Config],
         staging: Path,
         passphrase: Callable[[], str | None],
-        revision: Callable[[], str] = lambda: "",
     ) -> None:
         """``stage(folder, with_key)`` gathers the node's files into ``folder``; ``discard`` removes the folder."""
         self.stage, self.discard, self.signer, self.tiers, self.clock = stage, discard, signer, tiers, clock
-        self.config, self.staging, self.passphrase, self.revision = config, staging, passphrase, revision
+        self.config, self.staging, self.passphrase = config, staging, passphrase
         self.last: BackupMade | None = None
         self.problem = ""  # the last backup's error, until one succeeds
         self._stop = threading.Event()
@@ -74,7 +83,7 @@ class Backups:
                 "public_key": public.hex(),
                 "key_fingerprint": key_fingerprint(public),
             }
-            doc = manifest(name, started, self.config().maintenance.node_id, site, files, self.revision())
+            doc = manifest(name, started, self.config().maintenance.node_id, site, files)
             body = document_bytes(doc)
             (folder / MANIFEST).write_bytes(body)
             (folder / SIGNATURE).write_bytes(signature_document(public, self.signer.sign(body)))
@@ -106,20 +115,11 @@ class Backups:
 
     def names(self, tier: Tier | None = None) -> list[str]:
         """The whole backups on the tier (those with a manifest), oldest first."""
-        tier = tier or self.tier()
-        found: set[str] = set()
-        for key in tier.keys(PREFIX):
-            parts = key.removeprefix(PREFIX).split("/")
-            if len(parts) == 2 and parts[1] == MANIFEST and NAME.match(parts[0]):
-                found.add(parts[0])
-        return sorted(found)
+        return backup_sets((tier or self.tier()).keys(PREFIX))[0]
 
     def listing(self) -> tuple[list[str], list[str]]:
         """(whole backups, incomplete ones) on the tier, oldest first."""
-        tier = self.tier()
-        whole = self.names(tier)
-        seen = {k.removeprefix(PREFIX).split("/")[0] for k in tier.keys(PREFIX)}
-        return whole, sorted(n for n in seen if NAME.match(n) and n not in whole)
+        return backup_sets(self.tier().keys(PREFIX))
 
     def prune(self, tier: Tier) -> int:
         """Keep the newest ``keep`` whole backups; remove older ones and incomplete ones older than the newest."""

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 from vigil.config.models import redact_url
 from vigil.domain.errors import InvalidRequest
+from vigil.domain.segment import STREAMS
 
-STREAMS = ("main", "sub")
 SHOWN_PASSWORD = "***"  # noqa: S105 (what a hidden password looks like in a URL, not a password)
 
 

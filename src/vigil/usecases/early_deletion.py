@@ -15,12 +15,10 @@ from vigil.domain.audit import AuditAction
 from vigil.domain.destruction import EARLY_RULE
 from vigil.domain.early_deletion import DeletionRequest, DeletionState, checked, decided
 from vigil.domain.errors import Conflict, InvalidRequest
-from vigil.domain.segment import Segment
+from vigil.domain.segment import STREAMS, Segment
 from vigil.domain.timeutil import iso_from_us
 from vigil.ports import AuditLog, Catalog, Clock, DeletionRequestStore, LegalHolds, SegmentStore
 from vigil.usecases.playback import require_camera
-
-STREAMS = ("main", "sub")
 
 
 class DeletionDesk:
@@ -94,7 +92,6 @@ class DeletionDesk:
             seg
             for stream in STREAMS
             for seg in self.catalog.segments(request.camera_id, stream, request.start_us, request.end_us)
-            if seg.end_us > request.start_us and seg.start_us < request.end_us
         ]
 
     def _not_held(self, request: DeletionRequest) -> None:

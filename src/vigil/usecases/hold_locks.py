@@ -14,13 +14,12 @@ from collections.abc import Callable, Mapping
 from vigil.config.models import Config
 from vigil.config.tiers import S3TierConfig
 from vigil.domain.errors import StorageError
-from vigil.domain.segment import Segment
+from vigil.domain.segment import STREAMS, Segment
 from vigil.domain.tiers import CopyState
 from vigil.domain.timeutil import US_PER_DAY
 from vigil.ports import Catalog, Clock, LegalHolds, SegmentCopyStore, Tier
 
 log = logging.getLogger(__name__)
-STREAMS = ("main", "sub")
 
 
 class HoldLocks:

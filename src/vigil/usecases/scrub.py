@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 from vigil.config.models import Config
 from vigil.domain.errors import StorageError
-from vigil.domain.records import EventRecord
 from vigil.domain.segment import Segment
 from vigil.domain.tiers import HOT, CopyState, SegmentCopy
 from vigil.domain.timeutil import US_PER_DAY
@@ -38,6 +37,14 @@ class ScrubReport:
     healed: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # tier -> why it could not be read
     more: bool = False  # a batch was full: look again at once
+
+
+@dataclass(frozen=True, slots=True)
+class OpenFault:
+    event_id: int
+    start_us: int
+    description: str
+    segment_id: int
 
 
 def fault_key(tier: str, segment_id: int) -> str:
@@ -67,6 +74,8 @@ class Scrubber:
         self._lock = threading.Lock()
         self._urgent: set[int] = set()  # segments whose copy a reader found damaged
         self._urgent_lock = threading.Lock()  # (readers add to it from their own threads)
+        self._faults: dict[str, list[OpenFault]] | None = None  # open storage faults by object, loaded each look
+        self._faults_lock = threading.Lock()
         self.last: ScrubReport | None = None
 
     # --- one look ------------------------------------------------------------------------------------------------
@@ -75,6 +84,8 @@ class Scrubber:
         with self._lock:
             report = ScrubReport()
             now = self.clock.now_us()
+            with self._faults_lock:
+                self._faults = self._open_faults()
             stale = now - int(self.config().storage.scrub.every_days * US_PER_DAY)
             self._heal_urgent(report)
             hot = self.copies.hot_least_checked(stale, BATCH)
@@ -194,31 +205,46 @@ class Scrubber:
             with self._urgent_lock:
                 self._urgent.add(seg.id)
             self._wake.set()
-        if self._open(key):
-            return
-        text = f"{where(tier)}: {seg.path} ({seg.camera_id}) is damaged: {problem}"
-        data = {"fault": FAULT, "key": key, "tier": tier, "segment_id": seg.id, "path": seg.path}
-        self.catalog.add_event("fault", self.clock.now_us(), text, data={**data, "camera": seg.camera_id})
+        with self._faults_lock:
+            if self._faults is None:  # (a reader, before the first look)
+                self._faults = self._open_faults()
+            if key in self._faults:
+                return
+            text = f"{where(tier)}: {seg.path} ({seg.camera_id}) is damaged: {problem}"
+            data = {"fault": FAULT, "key": key, "tier": tier, "segment_id": seg.id, "path": seg.path}
+            now = self.clock.now_us()
+            event_id = self.catalog.add_event("fault", now, text, data={**data, "camera": seg.camera_id})
+            self._faults[key] = [OpenFault(event_id, now, text, seg.id)]
         log.error("%s", text)
 
     def _healed(self, tier: str, seg: Segment, how: str, report: ScrubReport) -> None:
-        open_ = self._open(fault_key(tier, seg.id))
+        with self._faults_lock:
+            open_ = (self._faults or {}).pop(fault_key(tier, seg.id), [])
         if not open_:
             return
         now = self.clock.now_us()
-        for e in open_:
-            self.catalog.end_event(e.id, max(now, e.start_us), f"{e.description}; healed: {how}")
+        for f in open_:
+            self.catalog.end_event(f.event_id, max(now, f.start_us), f"{f.description}; healed: {how}")
         report.healed.append(f"{tier}:{seg.path}")
         log.info("scrub: %s: %s healed: %s", where(tier), seg.path, how)
 
-    def _open(self, key: str) -> list[EventRecord]:
-        return [e for e in self.catalog.open_events(["fault"]) if e.data.get("key") == key]
+    def _open_faults(self) -> dict[str, list[OpenFault]]:
+        """The open storage faults by object (one query: the scrub looks them up for every object it reads)."""
+        out: dict[str, list[OpenFault]] = {}
+        for e in self.catalog.open_events(["fault"]):
+            if e.data.get("fault") == FAULT:
+                fault = OpenFault(e.id, e.start_us, e.description or "", int(e.data.get("segment_id", 0)))
+                out.setdefault(str(e.data.get("key")), []).append(fault)
+        return out
 
     def _end_gone(self, now: int) -> None:
         """A damaged object whose segment was deleted since (retention, destruction) is no fault any more."""
-        for e in self.catalog.open_events(["fault"]):
-            if e.data.get("fault") == FAULT and self.catalog.segment(int(e.data.get("segment_id", 0))) is None:
-                self.catalog.end_event(e.id, max(now, e.start_us), f"{e.description}; the footage was deleted since")
+        with self._faults_lock:
+            faults = self._faults or {}
+            gone = [k for k, fs in faults.items() if self.catalog.segment(fs[0].segment_id) is None]
+            ended = [f for k in gone for f in faults.pop(k)]
+        for f in ended:
+            self.catalog.end_event(f.event_id, max(now, f.start_us), f"{f.description}; the footage was deleted since")
 
     # --- running -------------------------------------------------------------------------------------------------
     def run(self) -> None:

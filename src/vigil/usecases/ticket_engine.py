@@ -538,16 +538,15 @@ class TicketEngine:
         """Is the ticket's own fault still there (on any of its cameras)? When not, since when."""
         if ticket.kind is TicketKind.STORAGE:
             tier = tier_of_equipment(node_id, ticket.equipment_id)
-            damaged = [
-                e
-                for e in self.catalog.open_events([FAULT_EVENT])
-                if e.data.get("fault") == ticket.kind.value and str(e.data.get("tier", HOT)) == tier
-            ]
+
+            def on_tier(e: EventRecord) -> bool:
+                return e.data.get("fault") == ticket.kind.value and str(e.data.get("tier", HOT)) == tier
+
+            damaged = [e for e in self.catalog.open_events([FAULT_EVENT]) if on_tier(e)]
             if damaged:
                 return FaultState(True, None, damaged[0].description)
-            ended = self.catalog.events(types=[FAULT_EVENT], limit=50)
-            last = [e.end_us or 0 for e in ended if e.data.get("fault") == ticket.kind.value]
-            return FaultState(False, max(last, default=0) or None)
+            ended = [e.end_us or 0 for e in self.catalog.events(types=[FAULT_EVENT], limit=50) if on_tier(e)]
+            return FaultState(False, max(ended, default=0) or None)
         if ticket.kind in NODE_KINDS:
             loops = [
                 e
