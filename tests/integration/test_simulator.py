@@ -192,6 +192,11 @@ def test_a_server_that_dies_comes_back_on_the_same_port_until_stopped(rtsp_simul
     assert not simulator.running and simulator.pid is None and simulator.crashes == 1
     with pytest.raises(ProcessLookupError):
         os.kill(again, 0)
+    simulator.start()  # Ctrl-C or a kill is an end asked for, not a crash: it is not started again
+    ended = simulator.pid
+    os.kill(ended, signal.SIGINT)
+    time.sleep(1.0)
+    assert simulator.crashes == 1 and not simulator.running and simulator.pid is None
 
 
 def test_unreadable_file_fails_with_the_server_log(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ _BIND_FAILED = 3  # the server's exit code when it cannot listen
 _STOP_GRACE_S = 3.0
 _POLL_S = 0.02
 _RESTART_PAUSE_S = 0.2  # after a crash, before the server is started again
+DELIBERATE = (0, -signal.SIGINT, -signal.SIGTERM, -signal.SIGKILL)  # exit codes of a server asked to end
 
 
 class RtspSimulator:
@@ -145,6 +146,10 @@ class RtspSimulator:
             code = process.wait()
             with self._lock:
                 if self._process is not process:  # stopped, or started again by someone else
+                    return
+                if code in DELIBERATE:  # asked to end (Ctrl-C reaches the whole process group, a kill): no crash
+                    logger.info("RTSP simulator %s ended (exit code %s); not started again", process.pid, code)
+                    self._process = None
                     return
                 self.crashes += 1
                 logger.warning(
